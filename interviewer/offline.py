@@ -1,0 +1,20 @@
+"""Offline guard rails: set before anything imports huggingface_hub, chromadb or gradio."""
+
+import os
+
+_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",  # chromadb
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply() -> None:
+    for k, v in _ENV.items():
+        os.environ.setdefault(k, v)
+
+
+apply()

@@ -1,0 +1,301 @@
+"""Command line: a thin shell over the session API (ingest, search, doctor, questions, interview, grade,
+sessions, replay, export, drill, resume)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from interviewer.config import Settings, load_settings
+
+
+def common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--data-dir", type=Path, help="all state: index, database (env INTERVIEWER_DATA_DIR)")
+    p.add_argument("--knowledge", dest="knowledge_dir", type=Path, help="knowledge folder (env INTERVIEWER_KNOWLEDGE_DIR)")
+    p.add_argument("--model", type=Path, help="GGUF model file (env INTERVIEWER_MODEL)")
+    p.add_argument("--llm-url", help="OpenAI-compatible server base URL (env INTERVIEWER_LLM_URL)")
+    p.add_argument("--gpu-layers", type=int, help="layers to offload; -1 = all when CUDA is present")
+    p.add_argument("--n-ctx", type=int, help="context size in tokens")
+    p.add_argument("--chroma-url", help="Chroma server URL instead of the embedded store")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    keys = ("data_dir", "knowledge_dir", "model", "llm_url", "gpu_layers", "n_ctx", "chroma_url", "host", "port", "auth")
+    return load_settings(**{k: getattr(args, k, None) for k in keys})
+
+
+def out(args, data, text: str | None = None) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+    else:
+        print(text if text is not None else json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def read_answers(path: str) -> list[str]:
+    src = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
+    answers = []
+    with src:
+        for n, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            try:
+                answers.append(json.loads(line)["answer"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise SystemExit(f"{path}:{n}: expected a JSON line {{\"answer\": \"...\"}} ({e})")
+    return answers
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_ingest(args):
+    from interviewer.index import Index
+    from interviewer.knowledge import load_knowledge
+
+    s = settings_from(args)
+    report = Index(s).ingest(load_knowledge(s.knowledge_dir))
+    out(args, report.model_dump())
+
+
+def cmd_search(args):
+    from interviewer.index import Index
+    from interviewer.knowledge import load_knowledge
+
+    s = settings_from(args)
+    ix = Index(s)
+    if ix.count() == 0:
+        ix.ingest(load_knowledge(s.knowledge_dir))
+    hits = ix.search(args.query, k=args.k, kind=args.kind)
+    out(args, [h.model_dump() for h in hits],
+        "\n".join(f"{h.score:.3f} [{h.kind}/{h.topic or '-'}] {h.text[:100]}" for h in hits))
+
+
+def cmd_doctor(args):
+    import llama_cpp
+
+    s = settings_from(args)
+    info: dict = {"python": sys.version.split()[0], "data_dir": str(s.data_dir), "knowledge_dir": str(s.knowledge_dir)}
+    info["gpu_offload_supported"] = bool(llama_cpp.llama_supports_gpu_offload())
+    try:
+        p = s.model_path()
+        info["model_path"] = str(p)
+        info["model_bytes"] = p.stat().st_size if p.exists() else None
+    except FileNotFoundError as e:
+        info["model_error"] = str(e)
+    if s.llm_url:
+        info["backend"] = "openai-compatible"
+        info["llm_url"] = s.llm_url
+    else:
+        info["backend"] = "llama-cpp-python"
+    if not args.no_load:
+        from interviewer.llm import ModelError, load_llm
+
+        try:
+            llm = load_llm(s)
+            info.update({f"llm_{k}" if k in ("model",) else k: v for k, v in llm.info().items()})
+        except ModelError as e:
+            info["model_error"] = str(e)
+    info["gpu_layers_setting"] = s.gpu_layers
+    info["cuda_build_hint"] = ("GPU offload active" if info["gpu_offload_supported"] else
+                               "CPU build; for CUDA: CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --no-cache-dir "
+                               f"--force-reinstall llama-cpp-python=={metadata.version('llama_cpp_python')}")
+    try:
+        info["embedding_model"] = str(s.embedding_path())
+    except FileNotFoundError as e:
+        info["embedding_error"] = str(e)
+    try:
+        from interviewer.index import Index
+
+        info["index_chunks"] = Index(s).count()
+    except Exception as e:  # doctor reports, never crashes
+        info["index_error"] = str(e)
+    info["packages"] = {}
+    for pkg in ("llama_cpp_python", "chromadb", "sentence-transformers", "gradio", "pydantic", "torch"):
+        try:
+            info["packages"][pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            info["packages"][pkg] = None
+    out(args, info)
+
+
+def cmd_questions(args):
+    from interviewer.knowledge import load_knowledge
+
+    kb = load_knowledge(settings_from(args).knowledge_dir)
+    rows = [{"id": q.id, "topic": q.topic, "priority": q.priority, "difficulty": q.difficulty, "question": q.question,
+             "key_points": [k.point for k in q.key_points], "red_flags": [f.flag for f in q.red_flags],
+             "follow_ups": [f.question for f in q.follow_ups], "model_answer": q.model_answer}
+            for q in kb.questions if not args.topic or q.topic == args.topic]
+    out(args, rows, "\n".join(f"{r['id']:28} {r['priority']} d{r['difficulty']} {r['question'][:90]}" for r in rows))
+
+
+def _engine(args, with_llm=True):
+    from interviewer.session import Engine
+
+    return Engine.load(settings_from(args), with_llm=with_llm)
+
+
+def _turn_json(t) -> dict:
+    return {"idx": t.idx, "question_id": t.question_id, "topic": t.topic, "question": t.question,
+            "is_follow_up": t.is_follow_up, "answer": t.answer,
+            "grade": t.grade.model_dump() if t.grade else None}
+
+
+def _play(args, iv, answers: list[str]) -> dict:
+    from interviewer.session import AnswerError
+
+    for a in answers:
+        if iv.current is None:
+            break
+        text = "".join(c for c in iv.stream_question() if not c.startswith("\x00"))
+        if not args.json:
+            print(f"\nQ{iv.current.idx + 1}: {iv.current.question if text.startswith(chr(0)) else text}")
+        try:
+            res = iv.submit(a)
+        except AnswerError:
+            res = iv.skip()
+        if not args.json and res.grade:
+            print(f"A: {a[:200]}\n-> {res.grade.score:.1f}/5  {res.grade.feedback.splitlines()[0]}")
+    tr = iv.engine.transcript(iv.session_id)
+    return {"session_id": iv.session_id, "turns": [_turn_json(t) for t in tr.turns if t.answer is not None],
+            "pending": iv.current.question if iv.current else None, "summary": iv.summary()}
+
+
+def cmd_interview(args):
+    eng = _engine(args)
+    mode = "focus" if args.focus else "full"
+    iv = eng.start(mode=mode, focus=args.focus, n_questions=args.questions)
+    out(args, _play(args, iv, read_answers(args.answers)), "")
+
+
+def cmd_drill(args):
+    eng = _engine(args)
+    try:
+        iv = eng.start(mode="drill", n_questions=args.questions)
+    except ValueError as e:
+        out(args, {"error": str(e), "queue": eng.store.drill_queue()}, str(e))
+        return
+    out(args, _play(args, iv, read_answers(args.answers)), "")
+
+
+def cmd_resume(args):
+    eng = _engine(args)
+    iv = eng.interview(args.session_id)
+    if args.answers:
+        out(args, _play(args, iv, read_answers(args.answers)), "")
+    else:
+        cur = iv.current
+        out(args, {"session_id": iv.session_id, "turns_answered": sum(t.answer is not None for t in iv.turns),
+                   "current": _turn_json(cur) if cur else None},
+            f"session {iv.session_id}: " + (f"next question: {cur.question}" if cur else "finished"))
+
+
+def cmd_grade(args):
+    eng = _engine(args, with_llm=True)
+    if args.answer_file:
+        answer = sys.stdin.read() if args.answer_file == "-" else Path(args.answer_file).read_text(errors="replace")
+    else:
+        answer = args.answer
+    if answer is None:
+        raise SystemExit("give --answer TEXT or --answer-file PATH")
+    from interviewer.session import clean_answer
+
+    answer = clean_answer(answer)
+    if args.question_id:
+        g = eng.grader.grade_question(eng.kb.question(args.question_id), answer)
+    elif args.question and args.reference:
+        g = eng.grader.grade_free(args.question, args.reference, answer)
+    else:
+        raise SystemExit("give --question-id ID, or --question TEXT and --reference TEXT")
+    out(args, g.model_dump(), f"{g.score:.2f}/5\n{g.feedback}")
+
+
+def cmd_sessions(args):
+    from interviewer.store import Store
+
+    s = settings_from(args)
+    rows = [x.model_dump() for x in Store(s.db_path).sessions()]
+    out(args, rows, "\n".join(f"{r['id']} {r['created_at']} {r['mode']:5} turns={r['turns']} mean={r['mean_score']}"
+                              for r in rows) or "no sessions")
+
+
+def cmd_replay(args):
+    from interviewer.knowledge import load_knowledge
+    from interviewer.report import to_markdown
+    from interviewer.store import Store
+
+    s = settings_from(args)
+    try:
+        tr = Store(s.db_path).transcript(args.session_id)
+    except KeyError as e:
+        raise SystemExit(str(e.args[0]))
+    if args.format == "json":
+        print(tr.model_dump_json(indent=2))
+    else:
+        print(to_markdown(load_knowledge(s.knowledge_dir), tr))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    c = common()
+    p = argparse.ArgumentParser(prog="python -m interviewer", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("ingest", parents=[c], help="embed the knowledge base").set_defaults(fn=cmd_ingest)
+    s = sub.add_parser("search", parents=[c], help="search the index")
+    s.add_argument("query")
+    s.add_argument("--k", type=int, default=5)
+    s.add_argument("--kind")
+    s.set_defaults(fn=cmd_search)
+    d = sub.add_parser("doctor", parents=[c], help="show the environment")
+    d.add_argument("--no-load", action="store_true", help="do not load the model")
+    d.set_defaults(fn=cmd_doctor)
+    q = sub.add_parser("questions", parents=[c], help="list the question bank")
+    q.add_argument("--topic")
+    q.set_defaults(fn=cmd_questions)
+    i = sub.add_parser("interview", parents=[c], help="a headless interview from an answers file")
+    i.add_argument("--answers", required=True, help="JSONL file of {\"answer\": ...} lines, - for stdin")
+    i.add_argument("--questions", type=int, default=5)
+    i.add_argument("--focus")
+    i.set_defaults(fn=cmd_interview)
+    dr = sub.add_parser("drill", parents=[c], help="drill the due items of the queue")
+    dr.add_argument("--answers", required=True)
+    dr.add_argument("--questions", type=int, default=5)
+    dr.set_defaults(fn=cmd_drill)
+    r = sub.add_parser("resume", parents=[c], help="resume an interrupted session")
+    r.add_argument("session_id")
+    r.add_argument("--answers")
+    r.set_defaults(fn=cmd_resume)
+    g = sub.add_parser("grade", parents=[c], help="grade one answer")
+    g.add_argument("--question-id")
+    g.add_argument("--question")
+    g.add_argument("--reference")
+    g.add_argument("--answer")
+    g.add_argument("--answer-file")
+    g.set_defaults(fn=cmd_grade)
+    sub.add_parser("sessions", parents=[c], help="list sessions").set_defaults(fn=cmd_sessions)
+    for name in ("replay", "export"):
+        rp = sub.add_parser(name, parents=[c], help=f"{name} a graded transcript")
+        rp.add_argument("session_id")
+        rp.add_argument("--format", choices=["md", "json"], default="md" if name == "export" else "json")
+        rp.set_defaults(fn=cmd_replay)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from interviewer.knowledge import KnowledgeError
+    from interviewer.llm import ModelError
+    from interviewer.store import StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except (KnowledgeError, ModelError, StoreError, PermissionError, FileNotFoundError, ValueError, KeyError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    return 0

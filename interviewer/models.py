@@ -1,0 +1,80 @@
+"""Pydantic models at the boundaries between grader, session, store and UI: grades, turns, transcripts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Coverage = Literal["covered", "partial", "missed"]
+
+
+class KeyPointResult(BaseModel):
+    point: str
+    status: Coverage
+    confidence: float = Field(ge=0, le=1, description="model-independent coverage estimate")
+    evidence: str = Field("", description="exact substring of the answer, or empty")
+
+
+class RedFlagHit(BaseModel):
+    flag: str
+    quote: str = Field(description="exact substring of the answer")
+
+
+class SubScores(BaseModel):
+    coverage: float = Field(ge=0, le=5)
+    technical_accuracy: float = Field(ge=0, le=5)
+    honesty_boundary: float = Field(ge=0, le=5)
+    structure: float = Field(ge=0, le=5)
+
+
+class Grade(BaseModel):
+    score: float = Field(ge=0, le=5)
+    sub_scores: SubScores
+    key_points: list[KeyPointResult]
+    red_flags: list[RedFlagHit] = []
+    feedback: str
+    improved_answer: str
+    how_to_say: str = ""
+    how_to_say_zh: str = ""
+    notes: list[str] = Field(default_factory=list, description="e.g. answer truncated, injection ignored")
+    scorer: str = "hybrid"
+
+    def missed(self) -> list[int]:
+        return [i for i, k in enumerate(self.key_points) if k.status != "covered"]
+
+
+class Turn(BaseModel):
+    id: int | None = None
+    session_id: str
+    idx: int
+    question_id: str
+    topic: str
+    question: str
+    is_follow_up: bool = False
+    follow_up_of: int | None = Field(None, description="idx of the turn this follows up")
+    key_point: int | None = Field(None, description="for a follow-up: index of the key point it probes")
+    answer: str | None = None
+    grade: Grade | None = None
+    timings: dict[str, float] = {}
+    model: str = ""
+    created_at: str = ""
+    answered_at: str | None = None
+
+
+class SessionInfo(BaseModel):
+    id: str
+    created_at: str
+    mode: Literal["full", "focus", "drill"]
+    focus: str | None = None
+    n_questions: int
+    model: str
+    status: Literal["active", "done"] = "active"
+    plan: list[str] = []
+    turns: int = 0
+    mean_score: float | None = None
+
+
+class Transcript(BaseModel):
+    session: SessionInfo
+    turns: list[Turn]

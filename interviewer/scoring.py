@@ -1,0 +1,272 @@
+"""Scoring signals for the grader: sentence splitting, key-point coverage from embeddings and terms,
+graded exemplars, injection stripping, and the calibrated combination (fitted on SAF training only)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+_SENT = re.compile(r"[^.!?。！？\n;；]+(?:[.!?。！？;；]+|$)")
+_WORD = re.compile(r"[A-Za-z0-9_+/\-\.]+|[\u4e00-\u9fff]")
+STOP = set(
+    "a an the of to in on for and or but is are was were be been being it its this that these those with as by at from "
+    "into than then so such can could would should will may might must do does did not no yes you your i we our they "
+    "their he she his her them me my mine have has had which what when where who whom why how also more most less very "
+    "there here if else all any each both either one two use used using via per about over under between only just".split()
+)
+
+# Instruction-like text aimed at the grader. The answer is data: these sentences are removed before
+# scoring, so they can never add coverage (and the grade says they were ignored).
+INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\b[^.\n]{0,60}\b(instruction|rubric|previous|above|prompt|rules|grader|criteria)"
+    r"|\b(give|award|assign|grade|score|rate|mark)\b[^.\n]{0,40}\b(5|five|full|maximum|max|perfect|100|10)\b"
+    r"|\b(you are|act as|pretend|role-?play)\b[^.\n]{0,60}\b(grader|evaluator|assistant|system|examiner|now)\b"
+    r"|^\s*(system|assistant|grader|developer)\s*[:：]|<\|?(system|im_start|im_end|assistant)\|?>|\[/?(system|inst)\]"
+    r"|\"?\b(score|grade|covered|status)\"?\s*[:=]\s*\"?(5|5\.0|covered|yes|full)\b"
+    r"|```|\}\s*\{|new rubric|fake rubric|all key points (are )?covered|this answer (is|deserves)"
+    r"|忽略|无视|满分|给.{0,6}(5|五)分|打.{0,4}(5|五)分|系统提示|你现在是",
+    re.I | re.M,
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences as exact substrings of text (stripped), so evidence quotes always match the answer."""
+    out = []
+    for m in _SENT.finditer(text):
+        s = m.group(0).strip()
+        if len(s) >= 3:
+            out.append(s)
+    return out or ([text.strip()] if text.strip() else [])
+
+
+def strip_injections(text: str) -> tuple[str, list[str]]:
+    """Remove sentences that address the grader instead of the question."""
+    kept, removed = [], []
+    for s in split_sentences(text):
+        (removed if INJECTION.search(s) else kept).append(s)
+    return " ".join(kept), removed
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().strip(".-/") for w in _WORD.findall(text)]
+
+
+def content_terms(text: str, limit: int = 12) -> list[str]:
+    seen: list[str] = []
+    for w in words(text):
+        if len(w) > 2 and w not in STOP and w not in seen:
+            seen.append(w)
+    return seen[:limit]
+
+
+def term_hits(answer_lower: str, answer_words: set[str], terms: list[str]) -> float:
+    if not terms:
+        return 0.0
+    hit = 0
+    for t in terms:
+        t = t.lower().strip()
+        if not t:
+            continue
+        if " " in t or not t.isalnum():
+            hit += t in answer_lower
+        else:
+            hit += t in answer_words or (len(t) > 4 and any(w.startswith(t[:5]) for w in answer_words))
+    return hit / len(terms)
+
+
+@dataclass
+class KeyPointSpec:
+    text: str
+    terms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rubric:
+    """What an answer is measured against: references, key points, graded exemplars (score 0-1)."""
+
+    question: str
+    references: list[str]
+    key_points: list[KeyPointSpec]
+    exemplars: list[tuple[str, float]] = field(default_factory=list)
+
+    @classmethod
+    def from_reference(cls, question: str, reference: str, exemplars=None) -> "Rubric":
+        """Key points from the reference's sentences, for a free question with no bank item."""
+        sents = split_sentences(reference) or [reference]
+        kps = [KeyPointSpec(s, content_terms(s, 6)) for s in sents[:6]]
+        return cls(question=question, references=[reference], key_points=kps, exemplars=list(exemplars or []))
+
+
+class Calibration(BaseModel):
+    """Linear weights over `features`, one set for rubrics with graded exemplars and one without.
+
+    Fitted by `python -m eval calibrate` on SAF training only (ridge regression; leave-one-out for the
+    exemplar features, grouped cross-validation by question for the no-exemplar weights)."""
+
+    features: list[str]
+    with_exemplars: list[float]
+    without_exemplars: list[float]
+    llm_weight: float = 0.0
+    covered: float = 0.55
+    partial: float = 0.3
+    sim_lo: float = 0.25
+    sim_hi: float = 0.65
+    knn_k: int = 7
+    knn_temp: float = 20.0
+    krr_gamma: float = 5.0
+    krr_lambda: float = 1.0
+    fitted_on: str = "defaults"
+    n: int = 0
+    cv: dict = {}
+
+
+FEATURES = [
+    "bias", "ref_cos", "kp_sim", "kp_min", "kp_terms", "ref_recall", "ans_prec", "length", "len_ratio", "q_cos",
+    "knn", "knn_sim", "krr", "ex_mean", "ex_gap",
+]
+
+DEFAULT_CALIBRATION = Calibration(
+    features=FEATURES,
+    with_exemplars=[0.0, 0.1, 0.1, 0.0, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.3, 0.0, 0.4, 0.0, 0.0],
+    without_exemplars=[-0.2, 0.5, 0.4, 0.0, 0.2, 0.2, 0.0, 0.1, 0.0, -0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
+)
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
+    if path.exists():
+        try:
+            cal = Calibration.model_validate_json(path.read_text())
+            if all(f in FEATURES for f in cal.features):
+                return cal
+        except ValueError:
+            pass
+    return DEFAULT_CALIBRATION
+
+
+@dataclass
+class Signals:
+    features: dict[str, float]
+    kp_conf: list[float]
+    kp_evidence: list[str]
+
+
+def _stem(w: str) -> str:
+    return w[:6] if len(w) > 6 else w
+
+
+def stems(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) if len(w) > 2 and w not in STOP}
+
+
+class Scorer:
+    """Model-independent signals of an answer against a rubric, from the embedder."""
+
+    def __init__(self, embedder, calibration: Calibration | None = None):
+        self.embedder = embedder
+        self.cal = calibration or load_calibration()
+        self._cache: dict[str, np.ndarray] = {}
+        self._dim = 384
+
+    def _emb(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            if len(self._cache) + len(missing) > 50000:
+                self._cache.clear()
+            for t, v in zip(missing, self.embedder.encode(missing)):
+                self._cache[t] = v
+                self._dim = len(v)
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+
+    def _exemplar_features(self, a_vec: np.ndarray, ex: list[tuple[str, float]]) -> dict[str, float]:
+        cal = self.cal
+        e_vecs = self._emb([a for a, _ in ex])
+        y = np.array([s for _, s in ex], dtype=np.float64)
+        sim = (e_vecs @ a_vec).astype(np.float64)
+        order = np.argsort(-sim)[: max(1, cal.knn_k)]
+        w = np.exp((sim[order] - sim[order].max()) * cal.knn_temp)
+        knn = float((w * y[order]).sum() / w.sum())
+        mean = float(y.mean())
+        # Kernel ridge regression over the exemplars (RBF on the unit sphere), centred on their mean.
+        gram = (e_vecs @ e_vecs.T).astype(np.float64)
+        K = np.exp(-cal.krr_gamma * (2 - 2 * gram))
+        k = np.exp(-cal.krr_gamma * (2 - 2 * sim))
+        try:
+            alpha = np.linalg.solve(K + cal.krr_lambda * np.eye(len(y)), y - mean)
+            krr = float(min(1.2, max(-0.2, mean + k @ alpha)))
+        except np.linalg.LinAlgError:
+            krr = knn
+        hi = sim[y >= 0.99]
+        lo = sim[y <= 0.5]
+        gap = (float(np.sort(hi)[-3:].mean()) if len(hi) else 0.0) - (float(np.sort(lo)[-3:].mean()) if len(lo) else 0.0)
+        return {"knn": knn, "knn_sim": float(sim[order[0]]), "krr": krr, "ex_mean": mean, "ex_gap": gap}
+
+    def signals(self, rubric: Rubric, answer: str, exclude_exemplar: int | None = None) -> Signals:
+        cal = self.cal
+        sents = split_sentences(answer)
+        n_words = len(words(answer))
+        if not sents or n_words == 0:
+            return Signals({f: 0.0 for f in FEATURES} | {"bias": 1.0}, [0.0] * len(rubric.key_points),
+                           [""] * len(rubric.key_points))
+        a_vec = self._emb([answer])[0]
+        s_vecs = self._emb(sents)
+        ref_vecs = self._emb(rubric.references)
+        ref_cos = float(np.max(ref_vecs @ a_vec)) if len(ref_vecs) else 0.0
+        q_cos = float(self._emb([rubric.question])[0] @ a_vec) if rubric.question else 0.0
+        lower = answer.lower()
+        wset = set(words(answer))
+        kp_vecs = self._emb([k.text for k in rubric.key_points]) if rubric.key_points else np.zeros((0, self._dim))
+        confs, evid, sims, terms = [], [], [], []
+        for kp, kv in zip(rubric.key_points, kp_vecs):
+            ss = s_vecs @ kv
+            best = int(np.argmax(ss))
+            sim = max(float(ss[best]), float(a_vec @ kv))
+            th = term_hits(lower, wset, kp.terms or content_terms(kp.text, 6))
+            norm = min(1.0, max(0.0, (sim - cal.sim_lo) / (cal.sim_hi - cal.sim_lo)))
+            conf = 0.6 * norm + 0.4 * th
+            confs.append(conf)
+            evid.append(sents[best] if conf >= cal.partial else "")
+            sims.append(sim)
+            terms.append(th)
+        ref_text = " ".join(rubric.references + [k.text for k in rubric.key_points])
+        ref_st = stems(ref_text)
+        ans_st = stems(answer)
+        q_st = stems(rubric.question)
+        ref_only = ref_st - q_st or ref_st
+        ref_words = max(1, len(words(" ".join(rubric.references)) or words(ref_text)))
+        feats = {
+            "bias": 1.0,
+            "ref_cos": ref_cos,
+            "kp_sim": float(np.mean(sims)) if sims else ref_cos,
+            "kp_min": float(np.min(sims)) if sims else ref_cos,
+            "kp_terms": float(np.mean(terms)) if terms else 0.0,
+            "ref_recall": len(ans_st & ref_only) / max(1, len(ref_only)),
+            "ans_prec": len(ans_st & (ref_st | q_st)) / max(1, len(ans_st)),
+            "length": min(1.0, math.log1p(n_words) / math.log(200)),
+            "len_ratio": min(2.0, n_words / ref_words),
+            "q_cos": q_cos,
+            "knn": 0.0, "knn_sim": 0.0, "krr": 0.0, "ex_mean": 0.0, "ex_gap": 0.0,
+        }
+        ex = [(a, s) for i, (a, s) in enumerate(rubric.exemplars) if i != exclude_exemplar and a.strip()]
+        if ex:
+            feats.update(self._exemplar_features(a_vec, ex))
+        return Signals(feats, confs, evid)
+
+    def combine(self, feats: dict[str, float], has_exemplars: bool, llm_yes: float | None = None) -> float:
+        """Calibrated score in 0-1."""
+        w = self.cal.with_exemplars if has_exemplars else self.cal.without_exemplars
+        s = sum(wi * feats.get(f, 0.0) for wi, f in zip(w, self.cal.features))
+        if llm_yes is not None and self.cal.llm_weight:
+            s = (1 - self.cal.llm_weight) * s + self.cal.llm_weight * llm_yes
+        return float(min(1.0, max(0.0, s)))
+
+
+def save_calibration(cal: Calibration, path: Path = CALIBRATION_FILE) -> None:
+    path.write_text(json.dumps(cal.model_dump(), indent=2) + "\n")

@@ -1,0 +1,338 @@
+"""Session API shared by the CLI and the UI: the Engine (knowledge, index, model, grader, store, planner)
+and an Interview that asks, grades, follows up, schedules drills and commits every turn."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+from interviewer.config import Settings
+from interviewer.drill import due, is_weak, sm2
+from interviewer.grader import Grader
+from interviewer.index import Index
+from interviewer.knowledge import KnowledgeBase, Question, load_knowledge
+from interviewer.models import Grade, SessionInfo, Transcript, Turn
+from interviewer.planner import Planner
+from interviewer.prompts import render
+from interviewer.scoring import KeyPointSpec, Rubric
+from interviewer.store import Store
+
+Progress = Callable[[float, str], None]
+STRONG = 4.0
+WEAK = 3.0
+
+
+class AnswerError(ValueError):
+    """The answer cannot be graded as given (for example it is empty); nothing was recorded."""
+
+
+def clean_answer(text: str | None) -> str:
+    """Drop NUL bytes and undecodable surrogates; keep everything else (Chinese, emoji, RTL, markup)."""
+    text = (text or "").replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+@dataclass
+class TurnResult:
+    turn: Turn
+    grade: Grade | None
+    next: Turn | None
+    done: bool
+
+
+class Engine:
+    """Everything loaded once per process and shared by all interviews."""
+
+    def __init__(self, settings: Settings, kb: KnowledgeBase, index: Index, llm, store: Store):
+        self.settings = settings
+        self.kb = kb
+        self.index = index
+        self.llm = llm
+        self.store = store
+        self.grader = Grader(index.embedder, llm, use_llm=settings.grader_llm, max_answer_chars=settings.max_answer_chars)
+        self.planner = Planner(kb)
+        self.model_name = llm.name if llm else "none"
+        self._interviews: dict[str, Interview] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings, progress: Progress | None = None, with_llm: bool = True) -> "Engine":
+        say = progress or (lambda f, m: None)
+        say(0.05, f"loading knowledge from {settings.knowledge_dir}")
+        kb = load_knowledge(settings.knowledge_dir)
+        settings.ensure_data_dir()
+        say(0.2, "opening the vector index")
+        index = Index(settings)
+        report = index.ingest(kb, progress=lambda f, m: say(0.2 + 0.4 * f, m))
+        say(0.6, f"index ready: {report.chunks} chunks ({report.added} added, {report.updated} updated)")
+        llm = None
+        if with_llm:
+            from interviewer.llm import load_llm
+
+            say(0.65, "loading the model")
+            llm = load_llm(settings)
+        store = Store(settings.db_path)
+        say(1.0, "ready")
+        engine = cls(settings, kb, index, llm, store)
+        engine.ingest_report = report
+        return engine
+
+    # ------------------------------------------------------------------ sessions
+
+    def start(self, mode: str = "full", focus: str | None = None, n_questions: int = 5) -> "Interview":
+        if n_questions < 1:
+            raise ValueError("n_questions must be at least 1")
+        if mode == "drill":
+            items = due(self.store.drill_queue())
+            plan = self.planner.plan_drill(items, n_questions)
+            if not plan:
+                raise ValueError("nothing is due in the drill queue today")
+        elif mode in ("full", "focus"):
+            if mode == "focus" and not focus:
+                raise ValueError("focus mode needs a focus topic")
+            plan = self.planner.plan(n_questions, focus=focus if mode == "focus" else None)
+        else:
+            raise ValueError(f"unknown mode {mode!r}: full, focus or drill")
+        info = SessionInfo(id=uuid.uuid4().hex[:12], created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                           mode=mode, focus=focus, n_questions=len(plan), model=self.model_name, plan=plan)
+        self.store.create_session(info)
+        iv = Interview(self, info, [])
+        iv._ask_next_main()
+        with self._lock:
+            self._interviews[info.id] = iv
+        return iv
+
+    def interview(self, session_id: str) -> "Interview":
+        """The live interview, resuming it from the store if this process has not seen it."""
+        with self._lock:
+            iv = self._interviews.get(session_id)
+            if iv is None:
+                info = self.store.session(session_id)
+                iv = Interview(self, info, self.store.turns(session_id))
+                iv._recover()
+                self._interviews[session_id] = iv
+            return iv
+
+    resume = interview
+
+    def sessions(self) -> list[SessionInfo]:
+        return self.store.sessions()
+
+    def transcript(self, session_id: str) -> Transcript:
+        return self.store.transcript(session_id)
+
+    def regrade(self, session_id: str, save: bool = False) -> list[dict]:
+        """Grade every answered turn again with the current grader; report what changed."""
+        changes = []
+        for t in self.store.turns(session_id):
+            if t.answer is None or t.grade is None:
+                continue
+            new = self.grade_turn(t)
+            changes.append({"idx": t.idx, "question_id": t.question_id, "old": t.grade.score, "new": new.score,
+                            "delta": round(new.score - t.grade.score, 2)})
+            if save:
+                self.store.regrade_turn(session_id, t.idx, new)
+        return changes
+
+    def grade_turn(self, t: Turn) -> Grade:
+        q = self.kb.question(t.question_id)
+        if t.is_follow_up and t.key_point is not None:
+            kp = q.key_points[t.key_point]
+            rubric = Rubric(question=t.question, references=[q.model_answer],
+                            key_points=[KeyPointSpec(kp.point, kp.terms)])
+            return self.grader.grade(rubric, t.answer or "", red_flags=[(f.flag, f.patterns) for f in q.red_flags],
+                                     how_to_say=q.how_to_say, improved=q.model_answer)
+        return self.grader.grade_question(q, t.answer or "")
+
+    def reindex(self, progress: Progress | None = None):
+        """Reload the knowledge folder and sync the index (after the user replaced the JD or CV)."""
+        kb = load_knowledge(self.settings.knowledge_dir)
+        report = self.index.ingest(kb, progress=progress)
+        self.kb = kb
+        self.planner = Planner(kb)
+        return report
+
+    def context_for(self, q: Question, k: int = 3) -> str:
+        hits = [h for h in self.index.search(q.question, k=k + 2) if h.kind != "question"][:k]
+        return "\n".join(f"- {h.text}" for h in hits)
+
+
+class Interview:
+    """One interview session: the pending question, the graded turns, follow-ups and drill updates."""
+
+    def __init__(self, engine: Engine, info: SessionInfo, turns: list[Turn]):
+        self.engine = engine
+        self.info = info
+        self.turns = turns
+        self.current: Turn | None = None
+        self.lock = threading.RLock()
+        self.messages: list[dict[str, str]] = []
+
+    @property
+    def session_id(self) -> str:
+        return self.info.id
+
+    @property
+    def done(self) -> bool:
+        return self.current is None
+
+    # ------------------------------------------------------------------ asking
+
+    def _new_turn(self, q: Question, text: str, follow_up_of: int | None = None, key_point: int | None = None) -> Turn:
+        t = Turn(session_id=self.info.id, idx=len(self.turns), question_id=q.id, topic=q.topic, question=text,
+                 is_follow_up=follow_up_of is not None, follow_up_of=follow_up_of, key_point=key_point,
+                 model=self.engine.model_name)
+        self.engine.store.add_turn(t)  # committed before it is shown
+        self.turns.append(t)
+        self.current = t
+        return t
+
+    def _asked_main(self) -> list[str]:
+        return [t.question_id for t in self.turns if not t.is_follow_up]
+
+    def _ask_next_main(self) -> Turn | None:
+        asked = set(self._asked_main())
+        for qid in self.info.plan:
+            if qid not in asked:
+                q = self.engine.kb.question(qid)
+                return self._new_turn(q, q.question)
+        self.current = None
+        self.engine.store.set_status(self.info.id, "done")
+        return None
+
+    def stream_question(self) -> Iterator[str]:
+        """The pending question, streamed. With adapt_questions the model rephrases the bank question
+        with retrieved context; output that is not a clean single question falls back to the bank text."""
+        t = self.current
+        if t is None:
+            return
+        eng = self.engine
+        if not (eng.settings.adapt_questions and eng.llm is not None):
+            yield t.question
+            return
+        q = eng.kb.question(t.question_id)
+        if not self.messages:
+            self.messages.append({"role": "system", "content": render(
+                "interviewer_system", role=eng.kb.jd.title, job_id=eng.kb.jd.job_id or "-",
+                context=eng.context_for(q))})
+        prompt = render("interviewer_follow_up" if t.is_follow_up else "interviewer_ask", question=t.question)
+        msgs = self.messages + [{"role": "user", "content": prompt}]
+        parts: list[str] = []
+        for chunk in eng.llm.stream_chat(msgs, max_tokens=eng.settings.question_max_tokens):
+            parts.append(chunk)
+            yield chunk
+        text = "".join(parts).strip()
+        if self._clean_question(text, t.question):
+            t.question = text
+            eng.store.set_question_text(self.info.id, t.idx, text)
+        else:
+            yield "\x00REPLACE\x00" + t.question  # the UI/CLI replaces the streamed text with the bank question
+        self.messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": t.question}]
+
+    def _clean_question(self, text: str, original: str) -> bool:
+        if not (15 <= len(text) <= 500) or not text.rstrip().endswith("?") or text.count("?") > 2:
+            return False
+        v = self.engine.index.embedder.encode([text, original])
+        return float(v[0] @ v[1]) >= 0.6
+
+    # ------------------------------------------------------------------ answering
+
+    def submit(self, answer: str) -> TurnResult:
+        with self.lock:
+            t = self.current
+            if t is None:
+                raise AnswerError("this interview is finished; start a new one")
+            answer = clean_answer(answer)
+            if not answer.strip():
+                raise AnswerError("the answer is empty: type an answer, or press Skip to move on")
+            t0 = time.perf_counter()
+            t.answer = answer
+            grade = self.engine.grade_turn(t)
+            t.grade = grade
+            t.timings = {"grade_ms": round((time.perf_counter() - t0) * 1000, 1)}
+            self.engine.store.answer_turn(t)  # committed before the next question exists
+            if self.messages:
+                self.messages.append({"role": "user", "content": answer[: self.engine.settings.max_answer_chars]})
+            self._schedule_drill(t, grade)
+            nxt = self._next_after(t, grade)
+            return TurnResult(turn=t, grade=grade, next=nxt, done=nxt is None)
+
+    def skip(self) -> TurnResult:
+        with self.lock:
+            t = self.current
+            if t is None:
+                raise AnswerError("this interview is finished; start a new one")
+            t.answer = ""
+            t.timings = {"skipped": 1.0}
+            self.engine.store.answer_turn(t)
+            nxt = self._ask_next_main()
+            return TurnResult(turn=t, grade=None, next=nxt, done=nxt is None)
+
+    def end(self) -> None:
+        with self.lock:
+            self.current = None
+            self.engine.store.set_status(self.info.id, "done")
+
+    def _schedule_drill(self, t: Turn, g: Grade) -> None:
+        if t.is_follow_up:
+            return
+        store = self.engine.store
+        missed = [k.point for k in g.key_points if k.status != "covered"]
+        item = store.drill_item(t.question_id)
+        if item is not None or is_weak(g.score, missed):
+            store.put_drill(sm2(item, g.score, t.topic, t.question_id, missed))
+            store.add_attempt(t.question_id, self.info.id, t.idx, g.score, missed)
+
+    def _next_after(self, t: Turn, g: Grade) -> Turn | None:
+        """A follow-up on the most important missed key point after a weak answer (at most max_follow_ups),
+        one level deeper after a strong main answer, else the next planned question."""
+        main_idx = t.follow_up_of if t.is_follow_up else t.idx
+        main = self.turns[main_idx]
+        q = self.engine.kb.question(main.question_id)
+        fus = [x for x in self.turns if x.follow_up_of == main_idx]
+        if len(fus) < self.engine.settings.max_follow_ups and main.grade is not None:
+            asked = {x.question for x in fus}
+            covered_later = {x.key_point for x in fus if x.grade and x.grade.score >= STRONG}
+            missed = [i for i in main.grade.missed() if i not in covered_later]
+            weak = g.score < WEAK or (not t.is_follow_up and bool(missed) and g.score < STRONG)
+            if t.is_follow_up and g.score >= WEAK:
+                weak = False
+            choice = None
+            if weak:
+                for i in missed:  # key points are listed most important first
+                    choice = next((f for f in q.follow_ups if f.key_point == i and f.question not in asked), None)
+                    if choice:
+                        break
+            elif not t.is_follow_up and g.score >= STRONG and not fus:
+                covered = [i for i, k in enumerate(main.grade.key_points) if k.status == "covered"]
+                choice = next((f for f in q.follow_ups if f.key_point in covered), None)
+            if choice:
+                return self._new_turn(q, choice.question, follow_up_of=main_idx, key_point=choice.key_point)
+        return self._ask_next_main()
+
+    def _recover(self) -> None:
+        """After a restart: the unanswered turn is asked again; otherwise continue where the session stopped."""
+        if self.info.status == "done":
+            self.current = None
+            return
+        if self.turns and self.turns[-1].answer is None:
+            self.current = self.turns[-1]
+            return
+        last = next((t for t in reversed(self.turns) if t.grade is not None), None)
+        if self.turns and self.turns[-1].answer == "":  # skipped
+            self._ask_next_main()
+        elif last is not None:
+            self._next_after(last, last.grade)
+        else:
+            self._ask_next_main()
+
+    def summary(self) -> dict:
+        from interviewer.report import summarize
+
+        return summarize(self.engine.kb, self.engine.store.transcript(self.info.id))
+
+

@@ -90,7 +90,7 @@ class LlamaCppLLM:
                 n_gpu_layers=self.n_gpu_layers,
                 flash_attn=self.n_gpu_layers != 0,
                 seed=settings.seed,
-                n_threads=settings.n_threads or max(1, os.cpu_count() or 1),
+                n_threads=settings.n_threads or max(1, len(os.sched_getaffinity(0))),
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as e:

@@ -26,7 +26,8 @@ def rubric_for(q: Question) -> Rubric:
         question=q.question,
         references=[q.model_answer],
         key_points=[KeyPointSpec(k.point, k.terms) for k in q.key_points],
-        exemplars=[(e.answer, e.score / 5.0) for e in q.examples],
+        # The model answer is a graded exemplar too: the bank's 5/5 reference point.
+        exemplars=[(q.model_answer, 1.0)] + [(e.answer, e.score / 5.0) for e in q.examples],
     )
 
 

@@ -1,0 +1,118 @@
+"""The app's named API endpoints driven with gradio_client against a real `python app.py` subprocess
+(real knowledge, embedder and default model; temp data dir; loopback only); plus the --auth and
+non-loopback warning behaviour of app.py."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_ui_browser import start_app
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from gradio_client import Client
+
+    proc, url, _ = start_app(tmp_path_factory.mktemp("ui-api"))
+    try:
+        yield Client(url, verbose=False)
+    finally:
+        stop(proc)
+
+
+def test_named_endpoints_are_listed(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/start_interview", "/submit_answer", "/list_sessions", "/replay_session"} <= names
+
+
+def test_interview_through_the_api(client):
+    from gradio_client.exceptions import AppError
+
+    r = client.predict("full", "", 2, api_name="/start_interview")
+    sid, q1 = r["session_id"], r["question"]
+    assert sid and q1.strip() and r["idx"] == 0
+
+    answers = ["NCCL chooses ring or tree by message size; ring is bandwidth-optimal, tree has log latency.",
+               "I would measure with nccl-tests first and read NCCL_DEBUG=INFO, then compare bus bandwidth."]
+    sent = []
+    nxt = {"idx": 0}
+    for a in answers:
+        out = client.predict(sid, a, api_name="/submit_answer")
+        sent.append((nxt["idx"], a))
+        g = out["grade"]
+        assert 0 <= g["score"] <= 5
+        assert {"coverage", "technical_accuracy", "honesty_boundary", "structure"} == set(g["sub_scores"])
+        assert g["key_points"] and g["improved_answer"]
+        if out["done"]:
+            break
+        nxt = out["next"]
+        assert nxt["question"].strip()
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict(sid, "   ", api_name="/submit_answer")
+    with pytest.raises(AppError, match="no session"):
+        client.predict("does-not-exist", api_name="/replay_session")
+
+    sessions = client.predict(api_name="/list_sessions")
+    mine = next(s for s in sessions if s["id"] == sid)
+    assert mine["turns"] >= len(sent) and mine["mean_score"] is not None
+
+    tr = client.predict(sid, api_name="/replay_session")
+    assert tr["session"]["id"] == sid
+    by_idx = {t["idx"]: t for t in tr["turns"]}
+    for idx, a in sent:  # every answer stored verbatim at the turn it was given for, with its grade
+        assert by_idx[idx]["answer"] == a and by_idx[idx]["grade"] is not None
+
+
+def test_start_interview_rejects_bad_input(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="unknown mode"):
+        client.predict("nonsense", "", 2, api_name="/start_interview")
+    with pytest.raises(AppError, match="focus"):
+        client.predict("focus", "", 2, api_name="/start_interview")
+
+
+def test_non_loopback_host_without_auth_warns(tmp_path):
+    # The bad knowledge folder stops the app right after the warning, so nothing ever listens on 0.0.0.0.
+    r = subprocess.run([sys.executable, str(ROOT / "app.py"), "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d"),
+                        "--knowledge", str(tmp_path / "missing")], capture_output=True, text=True, timeout=120,
+                       cwd=str(ROOT))
+    assert r.returncode == 2
+    assert "WARNING" in r.stderr and "--auth" in r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "app.py"), "--host", "0.0.0.0", "--auth", "u:p", "--data-dir",
+                        str(tmp_path / "d"), "--knowledge", str(tmp_path / "missing")], capture_output=True, text=True,
+                       timeout=120, cwd=str(ROOT))
+    assert r.returncode == 2 and "WARNING" not in r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "app.py"), "--data-dir", str(tmp_path / "d"),
+                        "--knowledge", str(tmp_path / "missing")], capture_output=True, text=True, timeout=120,
+                       cwd=str(ROOT))
+    assert r.returncode == 2 and "WARNING" not in r.stderr
+
+
+def test_auth_is_required_when_set(tmp_path):
+    from gradio_client import Client
+
+    proc, url, _ = start_app(tmp_path, extra=["--auth", "alice:s3cret"])
+    try:
+        with pytest.raises(Exception):
+            Client(url, verbose=False).predict(api_name="/list_sessions")
+        c = Client(url, auth=("alice", "s3cret"), verbose=False)
+        assert c.predict(api_name="/list_sessions") == []
+    finally:
+        stop(proc)

@@ -1,0 +1,265 @@
+"""Real-browser tests of the gradio app: Debian's Chromium driven by Playwright for Python.
+
+The app runs as a subprocess (python app.py) on a free port with a temp data dir and the real default
+model. No sleeps: readiness is polled over HTTP and the page is synchronised with Playwright's expect().
+Chromium must be installed at /usr/bin/chromium (apt-get install chromium); these tests fail, not skip,
+without it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss_img=1"> ${window.__xss_tpl=1} **bold**'
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def start_app(tmp: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, Path]:
+    """python app.py on a free port; returns once GET / answers 200 (polled), or fails with the app's log."""
+    port = free_port()
+    log = tmp / "app.log"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.pop("INTERVIEWER_HOST", None)
+    fh = open(log, "w")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--data-dir", str(tmp / "data"),
+                             "--knowledge", str(ROOT / "knowledge"), *(extra or [])], cwd=str(tmp), env=env, stdout=fh,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, log
+        except urllib.error.HTTPError as e:  # with --auth the page answers 401 until logged in: it is up
+            if e.code in (401, 403):
+                return proc, url, log
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=0.5)  # a bounded wait between polls, not a synchronisation sleep
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    raise AssertionError(f"app did not answer on {url} within 180 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ui-browser")
+    proc, url, log = start_app(tmp)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_app(browser, url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1600})
+    ctx.set_default_timeout(60_000)
+    page = ctx.new_page()
+    page.goto(url)
+    page.locator("#start").wait_for(state="visible")
+    return ctx, page
+
+
+def start_interview(page, n: int) -> str:
+    from playwright.sync_api import expect
+
+    num = page.locator("#n input[type=number]")
+    num.fill(str(n))
+    num.press("Tab")
+    page.locator("#start").click()
+    expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
+    sid = page.locator("#conversation .conv").get_attribute("data-session")
+    assert sid
+    return sid
+
+
+def answer(page, text: str, ctrl_enter: bool = False) -> None:
+    from playwright.sync_api import expect
+
+    box = page.locator("#answer textarea")
+    box.fill(text)
+    if ctrl_enter:
+        box.press("Control+Enter")
+    else:
+        page.locator("#submit").click()
+    card = page.locator("#grade-card .grade-card")
+    expect(card).to_be_visible()
+    expect(card.locator(".answer")).to_contain_text(text[:40])
+
+
+def test_two_question_interview_grade_card_replay_and_screenshot(browser, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    ctx, page = open_app(browser, app_url)
+    try:
+        sid = start_interview(page, 2)
+        a1 = ("I would start from the boundary: I have not run UCX over RDMA in production. I know the UCP layer, "
+              "transports such as shared memory and TCP, and I would measure latency and bandwidth with ucx_perftest.")
+        answer(page, a1, ctrl_enter=True)  # Ctrl+Enter sends the answer
+        card = page.locator("#grade-card .grade-card")
+        expect(card).to_contain_text("/ 5")
+        expect(card).to_contain_text("Key points")
+        expect(card).to_contain_text("A better answer")
+        expect(page.locator("#conversation .msg.a")).to_have_count(1)
+
+        # Next question (passing over a follow-up when one is offered), then answer it.
+        expect(page.locator("#next")).to_be_enabled()
+        page.locator("#next").click()
+        expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
+        a2 = ("Second answer: a cache line is 64 bytes; false sharing happens when two cores write to different "
+              "variables on the same line, and I would pad or align the structures to avoid it.")
+        answer(page, a2)
+        expect(card.locator(".answer")).to_contain_text("Second answer")
+
+        page.locator("#end").click()
+        summary = page.locator("#summary .summary-card")
+        expect(summary).to_be_visible()
+        expect(summary).to_contain_text("Scores per JD area")
+        expect(summary).to_contain_text("Three weakest points")
+        shot = tmp_path / "graded-turn.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+
+        # Replay: the session is listed, its transcript shows both graded answers, exports download.
+        page.get_by_role("tab", name="Replay").click()
+        expect(page.locator("#sessions-list")).to_contain_text(sid)
+        dd = page.locator("#replay-session input")
+        dd.click()
+        page.get_by_role("option", name=sid).click()
+        tr = page.locator(f'#replay-transcript .transcript[data-session="{sid}"]')
+        expect(tr).to_be_visible()
+        expect(page.locator("#replay-transcript")).to_contain_text("Second answer")
+        expect(page.locator("#replay-transcript .grade-card")).to_have_count(2)
+        page.locator("#replay-export").click()
+        expect(page.locator(f'#replay-files a[href$="interview-{sid}.md"]')).to_have_count(1)
+        expect(page.locator(f'#replay-files a[href$="interview-{sid}.json"]')).to_have_count(1)
+        page.locator("#replay-regrade").click()
+        expect(page.locator("#replay-deltas")).to_contain_text("delta")
+
+        # Progress draws its plots; Knowledge shows the coloured match table.
+        page.get_by_role("tab", name="Progress").click()
+        expect(page.locator("#progress-radar img, #progress-radar canvas, #progress-radar svg").first).to_be_visible()
+        expect(page.locator("#progress-weakest")).to_contain_text("Weakest key points")
+        page.get_by_role("tab", name="Knowledge").click()
+        expect(page.locator("#knowledge-match td[data-level] .badge").first).to_be_visible()
+    finally:
+        ctx.close()
+
+
+def test_script_in_answer_is_shown_escaped_and_never_runs(browser, app_url):
+    from playwright.sync_api import expect
+
+    ctx, page = open_app(browser, app_url)
+    try:
+        start_interview(page, 1)
+        page.locator("#answer textarea").fill(XSS)
+        page.locator("#submit").click()
+        card = page.locator("#grade-card .grade-card")
+        expect(card).to_be_visible()
+        expect(card.locator(".answer")).to_contain_text("<script>window.__xss=1</script>")
+        expect(page.locator("#conversation .msg.a")).to_contain_text('<img src=x onerror="window.__xss_img=1">')
+        expect(page.locator("#conversation .msg.a")).to_contain_text("${window.__xss_tpl=1} **bold**")
+        assert page.locator("#conversation script, #grade-card script, #grade-card img, #conversation img").count() == 0
+        flags = page.evaluate("() => [window.__xss, window.__xss_img, window.__xss_tpl]")
+        assert flags == [None, None, None], flags
+        # Still inert after it is rendered again in Replay.
+        page.get_by_role("tab", name="Replay").click()
+        expect(page.locator("#replay-transcript .transcript")).to_be_visible()
+        expect(page.locator("#replay-transcript")).to_contain_text("<script>window.__xss=1</script>")
+        assert page.evaluate("() => [window.__xss, window.__xss_img, window.__xss_tpl]") == [None, None, None]
+    finally:
+        ctx.close()
+
+
+def test_two_browser_contexts_do_not_see_each_other(browser, app_url):
+    from playwright.sync_api import expect
+
+    ctx_a, a = open_app(browser, app_url)
+    ctx_b, b = open_app(browser, app_url)
+    try:
+        sid_a = start_interview(a, 2)
+        sid_b = start_interview(b, 2)
+        assert sid_a != sid_b
+        a.locator("#answer textarea").fill("ALPHA-7731 answer: NCCL picks ring or tree by message size.")
+        b.locator("#answer textarea").fill("BRAVO-4412 answer: UCX selects transports through UCP.")
+        a.locator("#submit").click()
+        b.locator("#submit").click()
+        for page, mine, other, sid in ((a, "ALPHA-7731", "BRAVO-4412", sid_a), (b, "BRAVO-4412", "ALPHA-7731", sid_b)):
+            expect(page.locator("#grade-card .grade-card .answer")).to_contain_text(mine)
+            expect(page.locator("#conversation .conv")).to_have_attribute("data-session", sid)
+            body = page.locator("#conversation").inner_text() + page.locator("#grade-card").inner_text()
+            assert other not in body
+        # A fresh tab of the same browser context starts with no interview of its own.
+        c = ctx_a.new_page()
+        c.goto(app_url)
+        c.locator("#start").wait_for(state="visible")
+        expect(c.locator("#conversation")).to_contain_text("Press Start")
+        assert "ALPHA-7731" not in c.locator("body").inner_text()
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_drill_tab_and_knowledge_upload_reindex(browser, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    ctx, page = open_app(browser, app_url)
+    try:
+        # The weak answers above put questions in the drill queue, due today... or tomorrow; either way the
+        # Drill tab answers (a question, or a clear "nothing is due" message).
+        page.get_by_role("tab", name="Drill").click()
+        expect(page.locator("#due-list")).to_contain_text("due")
+        page.locator("#drill-start").click()
+        expect(page.locator("#drill-conversation .msg.q.pending, #drill-status:has-text('nothing is due')")
+               .first).to_be_visible()
+
+        # Replace the JD with an uploaded Markdown file and re-index: the new title shows in the Knowledge tab.
+        jd = (ROOT / "knowledge" / "jd.md").read_text(encoding="utf-8")
+        new = tmp_path / "new-jd.md"
+        new.write_text(jd.replace("title: System Software Architect", "title: <b>Uploaded</b> Systems Architect", 1),
+                       encoding="utf-8")
+        page.get_by_role("tab", name="Knowledge").click()
+        expect(page.locator("#knowledge-match .match-table")).to_be_visible()
+        page.locator("#knowledge-upload input[type=file]").set_input_files(str(new))
+        expect(page.locator("#knowledge-upload")).to_contain_text("new-jd.md")
+        page.locator("#knowledge-reindex").click()
+        expect(page.locator("#knowledge-status")).to_contain_text("Replaced jd.md", timeout=120_000)
+        page.get_by_text("Job description", exact=True).click()
+        expect(page.locator("#knowledge-jd")).to_contain_text("<b>Uploaded</b> Systems Architect")
+        assert (ROOT / "knowledge" / "jd.md").read_text(encoding="utf-8") == jd  # the repo copy is untouched
+    finally:
+        ctx.close()

@@ -1,0 +1,77 @@
+"""The CLI is a thin shell over the session API: headless interview, grading, sessions, replay, export."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, env_for
+
+
+def run(args, tmp_path, stdin=None, check=True):
+    p = subprocess.run([sys.executable, "-m", "interviewer", *args], cwd=ROOT, env=env_for(tmp_path),
+                       capture_output=True, text=True, timeout=600, input=stdin)
+    if check:
+        assert p.returncode == 0, p.stderr[-3000:]
+    return p
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory, kb):
+    tmp = tmp_path_factory.mktemp("cli")
+    nccl = [q for q in kb.questions if q.topic == "nccl_collectives"]
+    answers = [{"answer": nccl[0].model_answer}] + [{"answer": "Not sure, maybe it depends."}] * 6
+    f = tmp / "answers.jsonl"
+    f.write_text("\n".join(json.dumps(a) for a in answers) + "\n")
+    out = json.loads(run(["interview", "--answers", str(f), "--questions", "2", "--focus", "nccl_collectives",
+                          "--json"], tmp).stdout)
+    return tmp, out
+
+
+def test_headless_interview_prints_graded_turns(state):
+    _, out = state
+    assert out["session_id"]
+    turns = out["turns"]
+    assert len(turns) >= 3
+    assert set(turns[0]) >= {"question_id", "topic", "question", "is_follow_up", "answer", "grade"}
+    assert turns[0]["grade"]["score"] > turns[1]["grade"]["score"]
+    assert any(t["is_follow_up"] for t in turns), "vague answers get follow-ups"
+    assert all(0 <= t["grade"]["score"] <= 5 for t in turns)
+
+
+def test_sessions_replay_and_export(state):
+    tmp, out = state
+    rows = json.loads(run(["sessions", "--json"], tmp).stdout)
+    assert out["session_id"] in [r["id"] for r in rows]
+    tr = json.loads(run(["replay", out["session_id"], "--format", "json"], tmp).stdout)
+    assert [t["answer"] for t in tr["turns"] if t["answer"] is not None][: len(out["turns"])] == \
+           [t["answer"] for t in out["turns"]]
+    md = run(["export", out["session_id"], "--format", "md"], tmp).stdout
+    assert md.startswith(f"# Interview {out['session_id']}") and "**Score:" in md and "| key point |" in md
+
+
+def test_grade_a_bank_question_and_a_free_question(tmp_path, kb):
+    q = kb.questions[0]
+    g = json.loads(run(["grade", "--question-id", q.id, "--answer", q.model_answer, "--json"], tmp_path).stdout)
+    assert g["score"] >= 4 and len(g["key_points"]) == len(q.key_points)
+    free = json.loads(run(["grade", "--question", "Why pin host memory?", "--reference",
+                           "Pinned memory cannot be paged out, so the DMA engine can copy from it directly.",
+                           "--answer-file", "-", "--json"], tmp_path,
+                          stdin="Because DMA needs pages that are never paged out.").stdout)
+    assert 0 <= free["score"] <= 5
+
+
+def test_unknown_session_and_bad_answers_file_are_clear_errors(tmp_path):
+    p = run(["replay", "nope"], tmp_path, check=False)
+    assert p.returncode != 0 and "no session 'nope'" in p.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    p = run(["interview", "--answers", str(bad), "--json"], tmp_path, check=False)
+    assert p.returncode != 0 and "bad.jsonl:1" in p.stderr
+
+
+def test_broken_knowledge_is_reported_not_a_traceback(tmp_path, kb_copy):
+    (kb_copy / "match_table.yaml").write_text("rows: [\n")
+    p = run(["ingest", "--knowledge", str(kb_copy)], tmp_path, check=False)
+    assert p.returncode == 2 and "match_table.yaml: not valid YAML" in p.stderr and "Traceback" not in p.stderr

@@ -343,7 +343,7 @@ def build(engine: Engine) -> gr.Blocks:
             info = {}
         off = info.get("layers_offloaded")
         gpu = f" · GPU layers {off}/{info.get('n_layers')}" if off is not None else ""
-        return f"Model: {engine.model_name} ({info.get('backend', 'no model')}{gpu}) · knowledge: {settings.knowledge_dir}"
+        return f"Model: {engine.model_name} ({info.get('backend', 'no model')}{gpu})"
 
     with gr.Blocks(title="Mock interviewer") as demo:
         gr.HTML(f'<div style="display:flex;justify-content:space-between;align-items:baseline">'
@@ -488,7 +488,6 @@ def build(engine: Engine) -> gr.Blocks:
 
         with gr.Tabs():
             with gr.Tab("Interview", id="interview"):
-                gr.HTML(f"<small>{esc(model_line())}</small>", js_on_load=None)
                 panel("", drill=False)
 
             # -------------------------------------------------------------- drill

@@ -1,7 +1,12 @@
-"""Browser app entry point: load the engine (knowledge, index, model), then serve the gradio UI.
+"""Browser app entry point: serve the gradio UI at once and load the engine (knowledge, index, model) in a
+background thread; the page shows the loading progress and enables Start when the engine is ready.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--auth user:password] [--data-dir DIR]
                   [--knowledge DIR] [--model FILE.gguf] [--llm-url URL] [--gpu-layers N]
+                  [--persona NAME] [--adapt-questions]
+
+Mistakes found in a moment (a knowledge folder that does not parse, a data dir that is not writable, a
+model path that is not a GGUF) stop the app before it listens, with exit status 2.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model", type=Path, help="GGUF model file (default SmolLM2-135M-Instruct)")
     p.add_argument("--llm-url", help="OpenAI-compatible server base URL instead of the in-process model")
     p.add_argument("--gpu-layers", type=int, help="layers to offload; -1 = all when CUDA is present")
+    p.add_argument("--persona", help="default interviewer persona: prompts/persona_<NAME>.md (env INTERVIEWER_PERSONA)")
+    p.add_argument("--adapt-questions", action="store_true", default=None,
+                   help="let the model phrase the questions in the persona's voice (env INTERVIEWER_ADAPT_QUESTIONS)")
     return p.parse_args(argv)
 
 
@@ -45,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings(host=args.host, port=args.port, auth=args.auth, data_dir=args.data_dir,
                              knowledge_dir=args.knowledge_dir, model=args.model, llm_url=args.llm_url,
-                             gpu_layers=args.gpu_layers)
+                             gpu_layers=args.gpu_layers, persona=args.persona,
+                             adapt_questions=args.adapt_questions)
     if settings.auth is not None and ":" not in settings.auth:
         print("error: --auth must be user:password", file=sys.stderr)
         return 2
@@ -53,37 +62,52 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WARNING: binding {settings.host}, which other machines can reach, without --auth: anyone on the "
               "network can read your CV and transcripts. Add --auth user:password.", file=sys.stderr, flush=True)
 
-    from interviewer.session import Engine
+    from interviewer.knowledge import load_knowledge
+    from interviewer.llm import check_gguf
+    from interviewer.session import persona_template
 
-    def progress(frac: float, msg: str) -> None:
-        print(f"[{frac * 100:5.1f}%] {msg}", flush=True)
-
+    # The quick checks run before the page is served, so a wrong flag fails at once with status 2.
     try:
-        engine = Engine.load(settings, progress=progress)
+        persona_template(settings.persona)
+        kb = load_knowledge(settings.knowledge_dir)
+        settings.ensure_data_dir()
+        if not settings.llm_url:
+            check_gguf(settings.model_path())
     except (KnowledgeError, ModelError, StoreError, PermissionError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    kb = engine.kb
-    rep = getattr(engine, "ingest_report", None)
-    print(f"knowledge: {settings.knowledge_dir} — {kb.jd.title}; {len(kb.match.rows)} match rows, "
-          f"{len(kb.questions)} questions")
-    print(f"index: {rep.chunks if rep else engine.index.count()} chunks in {settings.index_dir}")
-    info = engine.llm.info() if engine.llm else {}
-    if info.get("backend") == "llama-cpp-python":
-        print(f"model: {info['model']} (llama-cpp-python; GPU offload "
-              f"{'supported' if info['gpu_offload_supported'] else 'not supported (CPU build)'}, "
-              f"{info['layers_offloaded']}/{info['n_layers']} layers on the GPU)")
-    elif info:
-        print(f"model: {info.get('model')} via {info.get('backend')} at {info.get('url')}")
-    print(f"data: {settings.data_dir}", flush=True)
+    def progress(frac: float, msg: str) -> None:
+        print(f"[{frac * 100:5.1f}%] {msg}", flush=True)
+
+    def loaded(engine) -> None:
+        kb = engine.kb
+        rep = getattr(engine, "ingest_report", None)
+        print(f"knowledge: {settings.knowledge_dir} — {kb.jd.title}; {len(kb.match.rows)} match rows, "
+              f"{len(kb.questions)} questions")
+        print(f"index: {rep.chunks if rep else engine.index.count()} chunks in {settings.index_dir}")
+        info = engine.llm.info() if engine.llm else {}
+        if info.get("backend") == "llama-cpp-python":
+            print(f"model: {info['model']} (llama-cpp-python; GPU offload "
+                  f"{'supported' if info['gpu_offload_supported'] else 'not supported (CPU build)'}, "
+                  f"{info['layers_offloaded']}/{info['n_layers']} layers on the GPU)")
+        elif info:
+            print(f"model: {info.get('model')} via {info.get('backend')} at {info.get('url')}")
+        print(f"data: {settings.data_dir}", flush=True)
+        print("ready", flush=True)
+
+    def failed(e: BaseException) -> None:
+        print(f"error: {e}\nloading failed; the page shows the error. Fix it and restart (Ctrl+C).",
+              file=sys.stderr, flush=True)
 
     from interviewer import ui
 
-    demo = ui.build(engine)
+    loading = ui.Loading(settings, kb)
+    demo = ui.build(loading)
+    loading.start(progress=progress, on_ready=loaded, on_error=failed)
     scheme = "http"
-    print(f"serving on {scheme}://{settings.host}:{settings.port}" + (" (auth required)" if settings.auth else ""),
-          flush=True)
+    print(f"serving on {scheme}://{settings.host}:{settings.port}" + (" (auth required)" if settings.auth else "")
+          + "; loading the engine in the background", flush=True)
     demo.launch(**ui.launch_kwargs(settings))
     return 0
 

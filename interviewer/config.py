@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(6000, description="answers longer than this are truncated for the model only")
     max_follow_ups: int = 2
     question_max_tokens: int = 96
+    grader_context: str = Field("auto", description="where grading runs: shared (evicts the interview's KV "
+                                "cache), second (own context), state (save/restore the interview's KV cache); "
+                                "auto: state with GPU offload, shared on the CPU")
+    prompt_lookup_tokens: int = Field(0, description="prompt-lookup speculative decoding: draft up to N tokens "
+                                      "copied from the context (0: off)")
+    prompt_lookup_ngram: int = Field(3, description="longest n-gram matched for prompt-lookup drafts")
+    persona: str = Field("nvidia_architect", description="interviewer persona: prompts/persona_<name>.md "
+                         "(interviewer_system: the original default prompt)")
 
     def model_path(self) -> Path:
         return Path(self.model) if self.model else default_model_path()

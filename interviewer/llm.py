@@ -69,6 +69,13 @@ class LlamaCppLLM:
     """In-process llama.cpp. Offloads every layer when the build supports GPU offload.
 
     One lock per loaded model: llama.cpp contexts are not thread-safe, so concurrent sessions queue.
+
+    Speed (docs/PERF.md): the conversation's prompt is rendered with the model's own chat template and
+    fed to `Llama.generate`, which reuses the KV cache of the longest prefix already evaluated, so an
+    append-only interview only evaluates the new turn. Grading can run in a second context
+    (`grader_context="second"`) or around a save/restore of the interview's KV cache ("state"), so that
+    it does not evict the interview's prefix. `prompt_lookup_tokens > 0` turns on prompt-lookup
+    speculative decoding (greedy, verified in one batch). Every path runs on the CPU as well.
     """
 
     def __init__(self, settings: Settings):
@@ -83,22 +90,42 @@ class LlamaCppLLM:
         else:
             self.n_gpu_layers = settings.gpu_layers if self.gpu_offload_supported else 0
         t0 = time.perf_counter()
-        try:
-            self.llama = llama_cpp.Llama(
-                model_path=str(self.path),
-                n_ctx=settings.n_ctx,
-                n_gpu_layers=self.n_gpu_layers,
-                flash_attn=self.n_gpu_layers != 0,
-                seed=settings.seed,
-                n_threads=settings.n_threads or max(1, len(os.sched_getaffinity(0))),
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as e:
-            raise ModelError(f"could not load model {self.path}: {e}") from e
+        self.llama = self._load()
         self.load_seconds = time.perf_counter() - t0
         self.lock = threading.RLock()
         self.name = self.path.name
         self.n_layers = int(self.llama.metadata.get(f"{self._arch()}.block_count", 0) or 0)
+        mode = getattr(settings, "grader_context", "auto")
+        if mode not in ("auto", "shared", "second", "state"):
+            raise ModelError(f"grader_context must be auto, shared, second or state, not {mode!r}")
+        # auto: keep the interview's KV cache through grading where layers run on the GPU (measured there:
+        # next-question TTFT 18 ms instead of 97 ms, docs/PERF.md); on the CPU keep the old shared context.
+        self.grader_context = ("state" if self.n_gpu_layers != 0 else "shared") if mode == "auto" else mode
+        self.prompt_lookup_tokens = max(0, int(getattr(settings, "prompt_lookup_tokens", 0) or 0))
+        self.prompt_lookup_ngram = max(1, int(getattr(settings, "prompt_lookup_ngram", 3) or 3))
+        self._formatter = _chat_formatter(self.llama)
+        self._grader: object | None = None
+        if self.grader_context == "second":
+            self._grader = self._load()
+        self._saved_buf = None
+        self.last_stats: dict = {}
+
+    def _load(self):
+        import llama_cpp
+
+        s = self.settings
+        try:
+            return llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=s.n_ctx,
+                n_gpu_layers=self.n_gpu_layers,
+                flash_attn=self.n_gpu_layers != 0,
+                seed=s.seed,
+                n_threads=s.n_threads or max(1, len(os.sched_getaffinity(0))),
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as e:
+            raise ModelError(f"could not load model {self.path}: {e}") from e
 
     def _arch(self) -> str:
         return self.llama.metadata.get("general.architecture", "llama")
@@ -106,25 +133,140 @@ class LlamaCppLLM:
     def _kw(self, max_tokens: int, stop: list[str] | None) -> dict:
         return dict(max_tokens=max_tokens, temperature=0.0, top_k=1, seed=self.settings.seed, stop=stop)
 
+    # ------------------------------------------------------------------ conversation (KV reuse)
+
+    def prompt_tokens(self, messages: Messages) -> tuple[list[int], list[str]]:
+        """The chat prompt as tokens, rendered exactly as create_chat_completion renders it, and its stops."""
+        r = self._formatter(messages=messages)
+        toks = self.llama.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
+        stops = [] if r.stop is None else [r.stop] if isinstance(r.stop, str) else list(r.stop)
+        return toks, stops
+
     def chat(self, messages: Messages, max_tokens: int = 256, stop: list[str] | None = None) -> str:
-        with self.lock:
-            out = self.llama.create_chat_completion(messages=messages, **self._kw(max_tokens, stop))
-        return out["choices"][0]["message"]["content"] or ""
+        if self._formatter is None:
+            with self.lock:
+                out = self.llama.create_chat_completion(messages=messages, **self._kw(max_tokens, stop))
+            return out["choices"][0]["message"]["content"] or ""
+        return "".join(self.stream_chat(messages, max_tokens=max_tokens, stop=stop))
 
     def stream_chat(
         self, messages: Messages, max_tokens: int = 256, stop: list[str] | None = None
     ) -> Iterator[str]:
+        if self._formatter is None:  # no chat template in the GGUF: llama-cpp-python's named formats
+            with self.lock:
+                for chunk in self.llama.create_chat_completion(
+                    messages=messages, stream=True, **self._kw(max_tokens, stop)
+                ):
+                    delta = chunk["choices"][0]["delta"].get("content")
+                    if delta:
+                        yield delta
+            return
         with self.lock:
-            for chunk in self.llama.create_chat_completion(
-                messages=messages, stream=True, **self._kw(max_tokens, stop)
-            ):
-                delta = chunk["choices"][0]["delta"].get("content")
-                if delta:
-                    yield delta
+            toks, stops = self.prompt_tokens(messages)
+            yield from self._stream_tokens(toks, max_tokens, list(stop or []) + stops)
+
+    def _stream_tokens(self, toks: list[int], max_tokens: int, stops: list[str]) -> Iterator[str]:
+        """Greedy generation from prompt tokens, streamed as text; stops on an end-of-generation token,
+        a stop string (not emitted), or max_tokens. Caller holds the lock."""
+        import llama_cpp
+
+        L = self.llama
+        n_ctx = L.n_ctx()
+        if len(toks) >= n_ctx:
+            raise ValueError(f"Requested tokens ({len(toks)}) exceed context window of {n_ctx}")
+        max_tokens = min(max_tokens if max_tokens and max_tokens > 0 else n_ctx, n_ctx - len(toks))
+        vocab = L._model.vocab
+        t0 = time.perf_counter()
+        n_cached = _common_prefix(L.input_ids[: L.n_tokens], toks)
+        if self.prompt_lookup_tokens > 0:
+            gen = _lookup_generate(L, toks, self.prompt_lookup_tokens, self.prompt_lookup_ngram, self.last_stats)
+        else:
+            gen = L.generate(toks, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0)
+        dec = _TextStream(stops)
+        n = 0
+        t_first = None
+        try:
+            for tok in gen:
+                if t_first is None:
+                    t_first = time.perf_counter()
+                if llama_cpp.llama_token_is_eog(vocab, tok):
+                    break
+                n += 1
+                piece, done = dec.feed(_piece(vocab, tok))
+                if piece:
+                    yield piece
+                if done or n >= max_tokens:
+                    break
+            tail = dec.flush()
+            if tail:
+                yield tail
+        finally:
+            gen.close()
+            t_end = time.perf_counter()
+            self.last_stats.update(prompt_tokens=len(toks), cached_tokens=n_cached, completion_tokens=n,
+                                   ttft_s=(t_first or t_end) - t0, total_s=t_end - t0)
+
+    # ------------------------------------------------------------------ grading
+
+    def _grading(self):
+        """Context manager: the Llama to grade with, leaving the interview's KV cache in place."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def cm():
+            with self.lock:
+                if self.grader_context == "second":
+                    yield self._grader
+                elif self.grader_context == "state":
+                    saved = self._save_seq()
+                    try:
+                        yield self.llama
+                    finally:
+                        self._restore_seq(saved)
+                else:
+                    yield self.llama
+
+        return cm()
+
+    def _save_seq(self):
+        """Copy the interview's KV cache (sequence 0) and its tokens to host memory."""
+        import ctypes
+
+        import llama_cpp
+        import numpy as np
+
+        L = self.llama
+        n = L.n_tokens
+        if n == 0:
+            return None
+        ctx = L._ctx.ctx
+        size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
+        if self._saved_buf is None or self._saved_buf.size < size:
+            self._saved_buf = np.empty(size, dtype=np.uint8)
+        ptr = self._saved_buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
+        got = int(llama_cpp.llama_state_seq_get_data(ctx, ptr, size, 0))
+        if got == 0:
+            return None
+        return ptr, got, L.input_ids[:n].copy(), n
+
+    def _restore_seq(self, saved) -> None:
+        import llama_cpp
+
+        if saved is None:
+            return
+        ptr, got, ids, n = saved
+        L = self.llama
+        L._ctx.kv_cache_seq_rm(0, -1, -1)
+        if int(llama_cpp.llama_state_seq_set_data(L._ctx.ctx, ptr, got, 0)) == 0:
+            L.reset()  # could not restore: the next turn evaluates its prompt in full
+            return
+        L.input_ids[:n] = ids
+        L.n_tokens = n
+        L._requires_eval = True
 
     def json(self, messages: Messages, schema: type[T], max_tokens: int = 512) -> T:
-        with self.lock:
-            out = self.llama.create_chat_completion(
+        with self._grading() as L:
+            out = L.create_chat_completion(
                 messages=messages,
                 response_format={"type": "json_object", "schema": schema.model_json_schema()},
                 **self._kw(max_tokens, None),
@@ -141,10 +283,8 @@ class LlamaCppLLM:
             captured.append(np.array(scores, dtype=np.float64, copy=True))
             return scores
 
-        with self.lock:
-            self.llama.create_chat_completion(
-                messages=messages, logits_processor=[grab], **self._kw(1, None)
-            )
+        with self._grading() as L:
+            L.create_chat_completion(messages=messages, logits_processor=[grab], **self._kw(1, None))
             ids = self._yes_no_ids()
         logits = captured[0]
         m = logits.max()
@@ -178,7 +318,144 @@ class LlamaCppLLM:
             "n_layers": self.n_layers,
             "n_ctx": self.settings.n_ctx,
             "load_seconds": round(self.load_seconds, 3),
+            "chat_template_fast_path": self._formatter is not None,
+            "grader_context": self.grader_context,
+            "prompt_lookup_tokens": self.prompt_lookup_tokens,
         }
+
+
+def _chat_formatter(llama):
+    """The Jinja chat formatter create_chat_completion would use, or None (named/legacy formats)."""
+    if llama.chat_handler is not None or llama.chat_format != "chat_template.default":
+        return None
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp import llama_chat_format
+
+    m = llama._model
+    eos, bos = m.token_eos(), m.token_bos()
+    return llama_chat_format.Jinja2ChatFormatter(
+        template=template,
+        eos_token=m.token_get_text(eos) if eos != -1 else "",
+        bos_token=m.token_get_text(bos) if bos != -1 else "",
+        stop_token_ids=[eos],
+    )
+
+
+def _common_prefix(a, b) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+_PIECE_BUF: dict = {}
+
+
+def _piece(vocab, tok: int) -> bytes:
+    """The bytes of one token (special tokens render as nothing, as in create_completion)."""
+    import ctypes
+
+    import llama_cpp
+
+    buf = _PIECE_BUF.get("b")
+    if buf is None:
+        buf = _PIECE_BUF["b"] = ctypes.create_string_buffer(256)
+    n = llama_cpp.llama_token_to_piece(vocab, tok, buf, 256, 0, False)
+    if n < 0:
+        big = ctypes.create_string_buffer(-n)
+        n = llama_cpp.llama_token_to_piece(vocab, tok, big, -n, 0, False)
+        return big.raw[:n]
+    return buf.raw[:n]
+
+
+class _TextStream:
+    """Incremental UTF-8 decoding with stop strings: text that may begin a stop string is held back."""
+
+    def __init__(self, stops: list[str]):
+        import codecs
+
+        self.stops = [s for s in stops if s]
+        self.dec = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        self.held = ""
+
+    def feed(self, data: bytes) -> tuple[str, bool]:
+        text = self.held + self.dec.decode(data)
+        if not self.stops:
+            self.held = ""
+            return text, False
+        cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.held = ""
+            return text[:cut], True
+        keep = 0
+        for s in self.stops:
+            for k in range(min(len(s) - 1, len(text)), 0, -1):
+                if text.endswith(s[:k]):
+                    keep = max(keep, k)
+                    break
+        self.held = text[len(text) - keep:] if keep else ""
+        return text[: len(text) - keep], False
+
+    def flush(self) -> str:
+        text, self.held = self.held + self.dec.decode(b"", final=True), ""
+        return text
+
+
+def _lookup_generate(L, toks: list[int], k: int, ngram: int, stats: dict) -> Iterator[int]:
+    """Greedy decoding with prompt-lookup speculation: draft up to k tokens that followed the latest
+    n-gram earlier in the context, verify them in one batch, keep the matching prefix plus one.
+    Keeps L.input_ids / L.n_tokens consistent, so the next call still reuses the KV prefix."""
+    import numpy as np
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    n_vocab = L.n_vocab()
+    ctx = L._ctx
+    keep = _common_prefix(L.input_ids[: L.n_tokens], toks)
+    if keep >= len(toks):
+        keep = len(toks) - 1  # at least one token must be evaluated for fresh logits
+    L.n_tokens = keep
+    L.eval(toks[keep:])
+    L._requires_eval = True
+
+    def argmax_rows(rows: int):
+        lg = np.ctypeslib.as_array(ctx.get_logits(), shape=(rows, n_vocab))
+        return lg.argmax(axis=1)
+
+    tok = int(np.ctypeslib.as_array(ctx.get_logits_ith(-1), shape=(n_vocab,)).argmax())
+    hist = np.array(list(toks) + [tok], dtype=np.intc)
+    steps = drafted = accepted = 0
+    stats.update(spec_steps=0, spec_drafted=0, spec_accepted=0)
+    n_ctx = L.n_ctx()
+    while True:
+        yield tok
+        draft = LlamaPromptLookupDecoding.find_candidate_pred_tokens(hist, ngram, k)
+        draft = [int(x) for x in draft[: max(0, n_ctx - L.n_tokens - 1)]]
+        batch = [tok] + draft
+        n_past = L.n_tokens
+        if n_past + len(batch) > n_ctx:
+            return
+        ctx.kv_cache_seq_rm(-1, n_past, -1)
+        L._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
+        ctx.decode(L._batch)
+        L.input_ids[n_past : n_past + len(batch)] = batch
+        preds = argmax_rows(len(batch))
+        acc = 0
+        while acc < len(draft) and int(preds[acc]) == draft[acc]:
+            acc += 1
+        L.n_tokens = n_past + 1 + acc  # tok and the accepted drafts are in the cache
+        steps += 1
+        drafted += len(draft)
+        accepted += acc
+        stats.update(spec_steps=steps, spec_drafted=drafted, spec_accepted=accepted)
+        out = [int(t) for t in preds[: acc + 1]]
+        hist = np.concatenate([hist, np.array(out, dtype=np.intc)])
+        for t in out[:-1]:
+            yield t
+        tok = out[-1]
 
 
 def _parse(schema: type[T], text: str) -> T:

@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
-_SENT = re.compile(r"[^.!?。！？\n;；]+(?:[.!?。！？;；]+|$)")
+# A sentence ends at . ! ? ; (ASCII or full-width), at a line break, or at the end of the text; a dot between
+# two digits ("1.5 Mbps") does not end a sentence.
+_SENT = re.compile(r"(?:[^.!?。！？\n;；]|(?<=\d)\.(?=\d))+(?:[.!?。！？;；]+|(?=\n)|$)")
 _WORD = re.compile(r"[A-Za-z0-9_+/\-\.]+|[\u4e00-\u9fff]")
 STOP = set(
     "a an the of to in on for and or but is are was were be been being it its this that these those with as by at from "
@@ -27,12 +29,20 @@ STOP = set(
 # scoring, so they can never add coverage (and the grade says they were ignored).
 INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b[^.\n]{0,60}\b(instruction|rubric|previous|above|prompt|rules|grader|criteria)"
-    r"|\b(give|award|assign|grade|score|rate|mark)\b[^.\n]{0,40}\b(5|five|full|maximum|max|perfect|100|10)\b"
+    r"|\b(give|award|assign|grade|score|rate|mark)\b[^.\n]{0,40}(\b5\s*/\s*5|\b5(\.0)?\s*(points?|marks?|/\s*5|stars?)"
+    r"|\bfive (points|marks|stars)|\bfull (marks|score|points|credit)|\bmax(imum)? (score|marks|points|grade)"
+    r"|\bperfect (score|grade|marks)|\b100\s*%|\b10\s*/\s*10|\btop (marks|score)|\bexcellent|\bflawless)"
+    r"|\b(score|grade|rate|mark)\s+(it|this|me|the answer)\s+(as\s+)?(a\s+)?(5|five|full|perfect|excellent)\b"
     r"|\b(you are|act as|pretend|role-?play)\b[^.\n]{0,60}\b(grader|evaluator|assistant|system|examiner|now)\b"
     r"|^\s*(system|assistant|grader|developer)\s*[:：]|<\|?(system|im_start|im_end|assistant)\|?>|\[/?(system|inst)\]"
     r"|\"?\b(score|grade|covered|status)\"?\s*[:=]\s*\"?(5|5\.0|covered|yes|full)\b"
     r"|```|\}\s*\{|new rubric|fake rubric|all key points (are )?covered|this answer (is|deserves)"
-    r"|忽略|无视|满分|给.{0,6}(5|五)分|打.{0,4}(5|五)分|系统提示|你现在是",
+    r"|^\W*(keywords?|key ?points?( covered)?|rubric|evidence|reference answer|score|grade|note to \w+)\s*[:：]"
+    r"|\b5\s*/\s*5\b|\b(score|grade|mark) of (5|five)\b|</?(answer|instructions?|system|prompt)>"
+    r"|\b(deserves?|earns?|merits?)\b[^.\n]{0,30}\b(marks|score|points|grade|5)\b|\bkey points?\b[^.\n]{0,20}\bcovered"
+    r"|\b(evaluator|examiner|grader|grading)\b|\bcovers? (all|every|the whole|fully)|\bfully covers?"
+    r"|\bmatches the reference|\b(correct|final) (grade|score)\b|restate the question"
+    r"|忽略|无视|满分|给.{0,6}(5|五)分|打.{0,4}(5|五)分|系统提示|你现在是|评分|要点已?覆盖|全部覆盖|所有要点",
     re.I | re.M,
 )
 
@@ -123,6 +133,7 @@ class Calibration(BaseModel):
     knn_temp: float = 20.0
     krr_gamma: float = 5.0
     krr_lambda: float = 1.0
+    lex_temp: float = 10.0
     fitted_on: str = "defaults"
     n: int = 0
     cv: dict = {}
@@ -130,13 +141,13 @@ class Calibration(BaseModel):
 
 FEATURES = [
     "bias", "ref_cos", "kp_sim", "kp_min", "kp_terms", "ref_recall", "ans_prec", "length", "len_ratio", "q_cos",
-    "knn", "knn_sim", "krr", "ex_mean", "ex_gap",
+    "knn", "knn_sim", "krr", "ex_mean", "ex_gap", "lex_knn", "lex_sim",
 ]
 
 DEFAULT_CALIBRATION = Calibration(
     features=FEATURES,
-    with_exemplars=[0.0, 0.1, 0.1, 0.0, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.3, 0.0, 0.4, 0.0, 0.0],
-    without_exemplars=[-0.2, 0.5, 0.4, 0.0, 0.2, 0.2, 0.0, 0.1, 0.0, -0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
+    with_exemplars=[0.0, 0.1, 0.1, 0.0, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.3, 0.0, 0.0, 0.3, 0.0],
+    without_exemplars=[-0.2, 0.5, 0.4, 0.0, 0.2, 0.2, 0.0, 0.1, 0.0, -0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
 )
 
 
@@ -166,6 +177,53 @@ def stems(text: str) -> set[str]:
     return {_stem(w) for w in words(text) if len(w) > 2 and w not in STOP}
 
 
+_LEXWORD = re.compile(r"\b\w\w+\b")
+try:  # scikit-learn comes with sentence-transformers; its English list is a bit broader than STOP
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _SK_STOP
+
+    LEX_STOP = set(_SK_STOP) | STOP
+except ImportError:  # pragma: no cover
+    LEX_STOP = STOP
+
+
+def lex_tokens(text: str) -> list[str]:
+    """Stemmed content words plus their bigrams, for the lexical exemplar match."""
+    ws = [w for w in _LEXWORD.findall(text.lower()) if w not in LEX_STOP]
+    return ws + [a + " " + b for a, b in zip(ws, ws[1:])]
+
+
+_FUNCTION_DE = set("und die der das ist nicht mit sie man ein eine den dem des zu im auf für von es werden wird".split())
+
+
+class LexIndex:
+    """TF-IDF (sublinear tf, smoothed idf, L2) over a rubric's graded exemplars."""
+
+    def __init__(self, docs: list[str], extra: list[str] = ()):
+        toks = [lex_tokens(d) for d in docs]
+        df: dict[str, int] = {}
+        for t in toks + [lex_tokens(e) for e in extra]:
+            for w in set(t):
+                df[w] = df.get(w, 0) + 1
+        n = len(docs) + len(extra)
+        self.vocab = {w: i for i, w in enumerate(df)}
+        self.idf = np.array([math.log((1 + n) / (1 + df[w])) + 1 for w in df])
+        self.mat = np.stack([self.vec_tokens(t) for t in toks]) if toks else np.zeros((0, len(df)))
+
+    def vec_tokens(self, toks: list[str]) -> np.ndarray:
+        v = np.zeros(len(self.vocab))
+        for w in toks:
+            i = self.vocab.get(w)
+            if i is not None:
+                v[i] += 1
+        nz = v > 0
+        v[nz] = (1 + np.log(v[nz])) * self.idf[nz]
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def sims(self, text: str) -> np.ndarray:
+        return self.mat @ self.vec_tokens(lex_tokens(text))
+
+
 class Scorer:
     """Model-independent signals of an answer against a rubric, from the embedder."""
 
@@ -174,6 +232,7 @@ class Scorer:
         self.cal = calibration or load_calibration()
         self._cache: dict[str, np.ndarray] = {}
         self._dim = 384
+        self._lex: dict[tuple, LexIndex] = {}
 
     def _emb(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -208,9 +267,53 @@ class Scorer:
         gap = (float(np.sort(hi)[-3:].mean()) if len(hi) else 0.0) - (float(np.sort(lo)[-3:].mean()) if len(lo) else 0.0)
         return {"knn": knn, "knn_sim": float(sim[order[0]]), "krr": krr, "ex_mean": mean, "ex_gap": gap}
 
+    def _lex_features(self, rubric: Rubric, answer: str, exclude: int | None) -> dict[str, float]:
+        key = (rubric.question, len(rubric.exemplars), rubric.exemplars[0][0] if rubric.exemplars else "",
+               rubric.exemplars[-1][0] if rubric.exemplars else "")
+        lx = self._lex.get(key)
+        if lx is None:
+            if len(self._lex) > 256:
+                self._lex.clear()
+            lx = self._lex[key] = LexIndex([a for a, _ in rubric.exemplars], rubric.references)
+        y = np.array([sc for _, sc in rubric.exemplars], dtype=np.float64)
+        sim = lx.sims(answer)
+        keep = np.array([bool(a.strip()) and i != exclude for i, (a, _) in enumerate(rubric.exemplars)])
+        sim, y = sim[keep], y[keep]
+        if not len(y):
+            return {}
+        order = np.argsort(-sim)[: max(1, self.cal.knn_k)]
+        w = np.exp((sim[order] - sim[order].max()) * self.cal.lex_temp)
+        return {"lex_knn": float((w * y[order]).sum() / w.sum()), "lex_sim": float(sim[order[0]])}
+
+    def filler(self, rubric: Rubric, sents: list[str]) -> list[bool]:
+        """Sentences that carry no answer of their own: a restatement of the question (question demoting)
+        or a bare keyword list (no function words). They are left out of every signal."""
+        q_st = stems(rubric.question)
+        q_norm = re.sub(r"\s+", " ", rubric.question.lower())
+        out = []
+        q_vec = self._emb([rubric.question])[0] if rubric.question else None
+        s_vecs = self._emb(sents) if q_vec is not None and sents else None
+        for i, s in enumerate(sents):
+            ws = words(s)
+            st = stems(s)
+            core = re.sub(r"\s+", " ", s.lower()).strip(" .?!:;\"'")
+            echo = len(core) >= 12 and core in q_norm  # a copied piece of the question
+            echo = echo or (len(st) >= 6 and len(st & q_st) / len(st) >= 0.95)
+            if s_vecs is not None and float(s_vecs[i] @ q_vec) >= 0.92:
+                echo = True
+            latin = [w for w in ws if w.isascii()]
+            # a long run of bare terms with no function word at all (a keyword dump, not a list of fields)
+            keywords = len(latin) >= 12 and not any(w in STOP or w in _FUNCTION_DE for w in latin)
+            out.append(echo or keywords)
+        return out
+
     def signals(self, rubric: Rubric, answer: str, exclude_exemplar: int | None = None) -> Signals:
         cal = self.cal
         sents = split_sentences(answer)
+        drop = self.filler(rubric, sents)
+        if any(drop):
+            sents = [s for s, d in zip(sents, drop) if not d]
+            answer = " ".join(sents)
         n_words = len(words(answer))
         if not sents or n_words == 0:
             return Signals({f: 0.0 for f in FEATURES} | {"bias": 1.0}, [0.0] * len(rubric.key_points),
@@ -252,11 +355,12 @@ class Scorer:
             "length": min(1.0, math.log1p(n_words) / math.log(200)),
             "len_ratio": min(2.0, n_words / ref_words),
             "q_cos": q_cos,
-            "knn": 0.0, "knn_sim": 0.0, "krr": 0.0, "ex_mean": 0.0, "ex_gap": 0.0,
+            "knn": 0.0, "knn_sim": 0.0, "krr": 0.0, "ex_mean": 0.0, "ex_gap": 0.0, "lex_knn": 0.0, "lex_sim": 0.0,
         }
         ex = [(a, s) for i, (a, s) in enumerate(rubric.exemplars) if i != exclude_exemplar and a.strip()]
         if ex:
             feats.update(self._exemplar_features(a_vec, ex))
+            feats.update(self._lex_features(rubric, answer, exclude_exemplar))
         return Signals(feats, confs, evid)
 
     def combine(self, feats: dict[str, float], has_exemplars: bool, llm_yes: float | None = None) -> float:

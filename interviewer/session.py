@@ -17,7 +17,7 @@ from interviewer.index import Index
 from interviewer.knowledge import KnowledgeBase, Question, load_knowledge
 from interviewer.models import Grade, SessionInfo, Transcript, Turn
 from interviewer.planner import Planner
-from interviewer.prompts import render
+from interviewer.prompts import PROMPT_DIR, render
 from interviewer.scoring import KeyPointSpec, Rubric
 from interviewer.store import Store
 
@@ -34,6 +34,20 @@ def clean_answer(text: str | None) -> str:
     """Drop NUL bytes and undecodable surrogates; keep everything else (Chinese, emoji, RTL, markup)."""
     text = (text or "").replace("\x00", "")
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def personas() -> list[str]:
+    """The interviewer personas: prompts/persona_<name>.md, by name."""
+    return sorted(p.stem[len("persona_"):] for p in PROMPT_DIR.glob("persona_*.md"))
+
+
+def persona_template(persona: str | None) -> str:
+    """The system-prompt template of a persona; "interviewer_system" (or none) is the original default."""
+    if not persona or persona == "interviewer_system":
+        return "interviewer_system"
+    if persona not in personas():
+        raise ValueError(f"unknown persona {persona!r}: one of {', '.join(personas())}")
+    return f"persona_{persona}"
 
 
 @dataclass
@@ -83,7 +97,10 @@ class Engine:
 
     # ------------------------------------------------------------------ sessions
 
-    def start(self, mode: str = "full", focus: str | None = None, n_questions: int = 5) -> "Interview":
+    def start(self, mode: str = "full", focus: str | None = None, n_questions: int = 5,
+              persona: str | None = None) -> "Interview":
+        persona = persona or getattr(self.settings, "persona", None) or "interviewer_system"
+        persona_template(persona)  # an unknown persona fails before anything is stored
         if n_questions < 1:
             raise ValueError("n_questions must be at least 1")
         if mode == "drill":
@@ -101,6 +118,7 @@ class Engine:
                            mode=mode, focus=focus, n_questions=len(plan), model=self.model_name, plan=plan)
         self.store.create_session(info)
         iv = Interview(self, info, [])
+        iv.persona = persona
         iv._ask_next_main()
         with self._lock:
             self._interviews[info.id] = iv
@@ -171,6 +189,9 @@ class Interview:
         self.current: Turn | None = None
         self.lock = threading.RLock()
         self.messages: list[dict[str, str]] = []
+        # the interviewer's system prompt (prompts/persona_<name>.md); not stored: a resumed session takes
+        # the configured default unless the caller sets it before the next question
+        self.persona: str = getattr(engine.settings, "persona", None) or "interviewer_system"
 
     @property
     def session_id(self) -> str:
@@ -217,7 +238,7 @@ class Interview:
         q = eng.kb.question(t.question_id)
         if not self.messages:
             self.messages.append({"role": "system", "content": render(
-                "interviewer_system", role=eng.kb.jd.title, job_id=eng.kb.jd.job_id or "-",
+                persona_template(self.persona), role=eng.kb.jd.title, job_id=eng.kb.jd.job_id or "-",
                 context=eng.context_for(q))})
         prompt = render("interviewer_follow_up" if t.is_follow_up else "interviewer_ask", question=t.question)
         msgs = self.messages + [{"role": "user", "content": prompt}]

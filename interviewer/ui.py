@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 import shutil
+import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import gradio as gr
 
 from interviewer.drill import due
 from interviewer.knowledge import KnowledgeError, default_knowledge_dir
 from interviewer.report import scores_by_area, summarize, to_markdown, weakest_points
-from interviewer.session import AnswerError, Engine, Interview
+from interviewer.session import AnswerError, Engine, Interview, personas
 
 MODEL_QUEUE = "model"  # the one concurrency id of every event that touches the model or the index
 REPLACE = "\x00REPLACE\x00"
@@ -48,6 +49,10 @@ CSS = """
 .attempts > div { flex: 1 1 0; min-width: 220px; border: 1px solid #ccc; border-radius: 8px; padding: 8px;
   white-space: pre-wrap; background: #fff; color: #111; }
 .kdoc { white-space: pre-wrap; }
+.loading { padding: 6px 10px; border-radius: 8px; background: #fff8e1; color: #111; border: 1px solid #e6c84f; }
+.loading.failed { background: #fdecea; border-color: #c62828; color: #8a1c1c; }
+.loading progress { width: 240px; vertical-align: middle; margin-right: 8px; }
+.model-info { color: #444; font-size: 0.85em; }
 """
 
 # Ctrl+Enter (or Cmd+Enter) in an answer box presses the submit button next to it.
@@ -313,6 +318,130 @@ def trend_figure(sessions: list) -> "object":
 # --------------------------------------------------------------------------- the app
 
 
+class Loading:
+    """The engine, loaded in a background thread while the page is already served.
+
+    The page polls status() (a gr.Timer) to show a progress line and keeps Start disabled until the engine
+    is ready; UI events that need the engine before then get a clear "still loading" message, and the named
+    API endpoints wait for it (wait()). Loading.loaded(engine) wraps an engine that is already loaded."""
+
+    def __init__(self, settings, kb=None):
+        self.settings = settings
+        self.kb = kb  # the knowledge base as validated before launch (title and focus topics of the page)
+        self.frac = 0.0
+        self.message = "starting"
+        self.engine: Engine | None = None
+        self.error: str | None = None
+        self._done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    @classmethod
+    def loaded(cls, engine: Engine) -> "Loading":
+        ld = cls(engine.settings, engine.kb)
+        ld.engine, ld.frac, ld.message = engine, 1.0, "ready"
+        ld._done.set()
+        return ld
+
+    def start(self, progress: Callable[[float, str], None] | None = None,
+              on_ready: Callable[[Engine], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None) -> threading.Thread:
+        def say(frac: float, msg: str) -> None:
+            self.frac, self.message = max(self.frac, float(frac)), msg
+            if progress:
+                progress(frac, msg)
+
+        def run() -> None:
+            try:
+                engine = Engine.load(self.settings, progress=say)
+                if on_ready:
+                    on_ready(engine)
+                self.engine, self.frac, self.message = engine, 1.0, "ready"
+            except BaseException as e:  # shown in the page and by the API instead of a dead thread
+                self.error = f"{type(e).__name__}: {e}" if not str(e) else str(e)
+                self.message = "loading failed"
+                if on_error:
+                    on_error(e)
+            finally:
+                self._done.set()
+
+        self.thread = threading.Thread(target=run, name="engine-load", daemon=True)
+        self.thread.start()
+        return self.thread
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def ready(self) -> bool:
+        return self.engine is not None
+
+    def status(self) -> dict:
+        return {"ready": self.ready, "progress": round(self.frac, 3), "message": self.message, "error": self.error}
+
+    def describe(self) -> str:
+        if self.error:
+            return f"The app failed to load: {self.error}"
+        if self.ready:
+            return "ready"
+        return f"The app is still loading ({self.frac * 100:.0f}%: {self.message}); try again in a moment."
+
+    def get(self) -> Engine:
+        """The engine now, or gr.Error saying that it is still loading (or why it failed)."""
+        if self.engine is None:
+            raise gr.Error(self.describe())
+        return self.engine
+
+    def wait(self, timeout: float | None = None) -> Engine:
+        """The engine, waiting for loading to finish; gr.Error when it failed or did not finish in time."""
+        self._done.wait(timeout)
+        return self.get()
+
+
+class _LiveEngine:
+    """Stands in for the engine inside the UI's event handlers: every attribute comes from the loaded
+    engine, or raises gr.Error("still loading ...") before it is ready."""
+
+    def __init__(self, loading: Loading):
+        self._loading = loading
+
+    def __getattr__(self, name):
+        return getattr(self._loading.get(), name)
+
+
+def render_loading(ld: Loading) -> str:
+    if ld.error:
+        return (f'<div class="loading failed" role="alert">Loading failed: {esc(ld.error)}<br><small>Fix the '
+                "problem and restart <code>python app.py</code>.</small></div>")
+    if ld.ready:
+        return ""
+    pct = int(ld.frac * 100)
+    return (f'<div class="loading" role="status" data-progress="{pct}"><progress max="100" value="{pct}"></progress>'
+            f"Loading {pct}% — {esc(ld.message)}. Start is enabled once the model and the index are ready.</div>")
+
+
+def model_info_html(engine: Engine | None) -> str:
+    """The model in use: backend, model file, GPU offload and layers (engine.llm.info())."""
+    if engine is None:
+        return '<div class="model-info" id="model-info-text">Model: loading…</div>'
+    try:
+        info = engine.llm.info() if engine.llm else {}
+    except Exception:  # info() is decoration, never fatal
+        info = {}
+    if not info:
+        return f'<div class="model-info" id="model-info-text">Model: {esc(engine.model_name)}</div>'
+    if info.get("backend") == "llama-cpp-python":
+        gpu = ("GPU offload supported" if info.get("gpu_offload_supported") else
+               "GPU offload not supported (CPU build)")
+        text = (f"Model: {Path(str(info.get('model'))).name} · llama-cpp-python · {gpu} · "
+                f"{info.get('layers_offloaded')}/{info.get('n_layers')} layers on the GPU · context {info.get('n_ctx')}")
+        title = str(info.get("model"))
+    else:
+        text = f"Model: {info.get('model')} · {info.get('backend')} at {info.get('url')}"
+        title = str(info.get("url"))
+    return f'<div class="model-info" id="model-info-text" title="{esc(title)}">{esc(text)}</div>'
+
+
 def question_text(iv: Interview) -> str:
     """The pending question in full, consuming the stream (for the API endpoints)."""
     text = ""
@@ -321,11 +450,18 @@ def question_text(iv: Interview) -> str:
     return text.strip() or (iv.current.question if iv.current else "")
 
 
-def build(engine: Engine) -> gr.Blocks:
-    """The gradio app over one loaded Engine."""
-    settings = engine.settings
+API_LOAD_WAIT_S = 900  # the named API endpoints wait this long for the engine to finish loading
+
+
+def build(source: Engine | Loading) -> gr.Blocks:
+    """The gradio app over an Engine, or over a Loading that loads one in the background."""
+    ld = source if isinstance(source, Loading) else Loading.loaded(source)
+    engine = _LiveEngine(ld)
+    settings = ld.settings
+    kb0 = ld.kb if ld.kb is not None else ld.wait().kb
     exports = settings.data_dir / "exports"
     q_limit = dict(concurrency_id=MODEL_QUEUE, concurrency_limit=1)
+    gated: list = []  # buttons disabled until the engine is ready
 
     def get_iv(state) -> Interview | None:
         sid = (state or {}).get("sid")
@@ -337,18 +473,34 @@ def build(engine: Engine) -> gr.Blocks:
             return None
 
     def model_line() -> str:
+        eng = ld.engine
+        if eng is None:
+            return "Model: loading…" if not ld.error else "Model: not loaded"
         try:
-            info = engine.llm.info() if engine.llm else {}
+            info = eng.llm.info() if eng.llm else {}
         except Exception:  # info() is decoration, never fatal
             info = {}
         off = info.get("layers_offloaded")
         gpu = f" · GPU layers {off}/{info.get('n_layers')}" if off is not None else ""
-        return f"Model: {engine.model_name} ({info.get('backend', 'no model')}{gpu})"
+        return f"Model: {eng.model_name} ({info.get('backend', 'no model')}{gpu})"
+
+    def header() -> str:
+        return (f'<div style="display:flex;justify-content:space-between;align-items:baseline">'
+                f'<h2 style="margin:4px 0">Mock interviewer — {esc(kb0.jd.title)}</h2>'
+                f'<small id="model-line">{esc(model_line())}</small></div>')
+
+    def active_sessions():
+        eng = ld.engine
+        if eng is None:
+            return gr.update()
+        ss = [s for s in eng.sessions() if s.status == "active"]
+        choices = [(f"{s.created_at} · {s.mode} · {s.turns} turn(s) · {s.id}", s.id) for s in ss]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     with gr.Blocks(title="Mock interviewer") as demo:
-        gr.HTML(f'<div style="display:flex;justify-content:space-between;align-items:baseline">'
-                f'<h2 style="margin:4px 0">Mock interviewer — {esc(engine.kb.jd.title)}</h2>'
-                f'<small id="model-line">{esc(model_line())}</small></div>', js_on_load=None)
+        head = gr.HTML(header(), js_on_load=None)
+        loading_line = gr.HTML(render_loading(ld), elem_id="loading", js_on_load=None)
+        resume_pick = None
 
         # ------------------------------------------------------------------ interview panels
 
@@ -363,12 +515,33 @@ def build(engine: Engine) -> gr.Blocks:
                 else:
                     mode = gr.Radio([("Full loop", "full"), ("Focus topic", "focus"), ("Drill (due today)", "drill")],
                                     value="full", label="Mode", elem_id=f"{prefix}mode")
-                    topics = [(f"{r.jd_skill.en} ({r.id})", r.id) for r in engine.kb.match.rows] + \
-                             [(f"{t.name.en} ({t.id})", t.id) for t in engine.kb.match.extra_topics]
+                    topics = [(f"{r.jd_skill.en} ({r.id})", r.id) for r in kb0.match.rows] + \
+                             [(f"{t.name.en} ({t.id})", t.id) for t in kb0.match.extra_topics]
                     focus = gr.Dropdown(topics, value=None, label="Focus topic (focus mode)", elem_id=f"{prefix}focus")
                 n_q = gr.Slider(1, 15, value=3 if drill else 5, step=1, label="Questions", elem_id=f"{prefix}n")
                 start = gr.Button("Start drill" if drill else "Start interview", variant="primary",
-                                  elem_id=f"{prefix}start")
+                                  elem_id=f"{prefix}start", interactive=ld.ready)
+                gated.append(start)
+            if drill:
+                persona = gr.State(None)  # the configured default persona
+                resume_dd = resume_btn = resume_refresh = model_info = None
+            else:
+                with gr.Row():
+                    names = personas()
+                    default = getattr(settings, "persona", None) or "interviewer_system"
+                    persona = gr.Dropdown([(n.replace("_", " "), n) for n in names], label="Interviewer persona",
+                                          value=default if default in names else (names[0] if names else None),
+                                          elem_id=f"{prefix}persona",
+                                          info="the system prompt of prompts/persona_<name>.md; it shapes the "
+                                               "model's wording when question adaptation is on")
+                    model_info = gr.HTML(model_info_html(ld.engine), elem_id=f"{prefix}model-info", js_on_load=None)
+                with gr.Accordion("Resume an unfinished session", open=False, elem_id=f"{prefix}resume-box"):
+                    with gr.Row():
+                        resume_dd = gr.Dropdown([], label="Unfinished sessions (status active)",
+                                                elem_id=f"{prefix}resume-session", allow_custom_value=False)
+                        resume_refresh = gr.Button("Refresh list", elem_id=f"{prefix}resume-refresh")
+                        resume_btn = gr.Button("Resume", elem_id=f"{prefix}resume", interactive=ld.ready)
+                        gated.append(resume_btn)
             status = gr.HTML(status_html(), elem_id=f"{prefix}status", js_on_load=None)
             conv = gr.HTML(render_conversation(None, None), elem_id=f"{prefix}conversation", js_on_load=None)
             answer = gr.Textbox(lines=5, max_lines=20, label="Your answer (Ctrl+Enter to send)",
@@ -413,14 +586,32 @@ def build(engine: Engine) -> gr.Blocks:
                 st["shown"] = iv.current.idx if iv.current else None
                 yield view(st, iv, "", card_html)
 
-            def on_start(mode_v, focus_v, n_v, st):
+            def on_start(mode_v, focus_v, n_v, persona_v, st):
                 st = {"sid": None, "shown": None}
                 try:
-                    iv = engine.start(mode=mode_v or "full", focus=(focus_v or None), n_questions=int(n_v))
+                    iv = engine.start(mode=mode_v or "full", focus=(focus_v or None), n_questions=int(n_v),
+                                      persona=persona_v or None)
                 except ValueError as e:
                     yield view(st, None, str(e), "")
                     return
                 st["sid"] = iv.session_id
+                yield from ask(st, iv, card_html="")
+
+            def on_resume(sid, persona_v, st):
+                if not sid:
+                    yield view(st, get_iv(st), "Pick an unfinished session to resume (Refresh list).")
+                    return
+                try:
+                    iv = engine.interview(sid)  # resumes at the right turn (an unanswered question is asked again)
+                except KeyError:
+                    yield view(st, get_iv(st), f"No session {sid}.")
+                    return
+                if iv.current is None:
+                    yield view(st, get_iv(st), f"Session {sid} is finished; pick it in Replay to read it.")
+                    return
+                if persona_v and not iv.messages:
+                    iv.persona = persona_v
+                st = {"sid": iv.session_id, "shown": None}
                 yield from ask(st, iv, card_html="")
 
             def on_submit(text, st):
@@ -479,16 +670,21 @@ def build(engine: Engine) -> gr.Blocks:
                 return (*res, ans)
 
             vis = dict(api_visibility="private", **q_limit)
-            start.click(on_start, [mode, focus, n_q, state], outs, **vis)
+            start.click(on_start, [mode, focus, n_q, persona, state], outs, **vis)
+            if resume_btn is not None:
+                resume_btn.click(on_resume, [resume_dd, persona, state], outs, **vis)
+                resume_refresh.click(active_sessions, None, [resume_dd], api_visibility="private")
             submit.click(pack_submit, [answer, state], outs + [answer], **vis)
             nxt.click(on_next, [state], outs, **vis)
             follow.click(on_follow, [state], outs, **vis)
             skip.click(on_skip, [state], outs, **vis)
             end.click(on_end, [state], outs, api_visibility="private")
+            return resume_dd, model_info
 
         with gr.Tabs():
-            with gr.Tab("Interview", id="interview"):
-                panel("", drill=False)
+            with gr.Tab("Interview", id="interview") as interview_tab:
+                resume_pick, model_info = panel("", drill=False)
+                interview_tab.select(active_sessions, None, [resume_pick], api_visibility="private")
 
             # -------------------------------------------------------------- drill
             with gr.Tab("Drill", id="drill") as drill_tab:
@@ -609,7 +805,9 @@ def build(engine: Engine) -> gr.Blocks:
                                      elem_id="knowledge-upload")
                     which = gr.Radio([("Job description (jd.md)", "jd"), ("CV (cv.md)", "cv")], value="jd",
                                      label="Replace")
-                    reindex_btn = gr.Button("Replace and re-index", variant="primary", elem_id="knowledge-reindex")
+                    reindex_btn = gr.Button("Replace and re-index", variant="primary", elem_id="knowledge-reindex",
+                                            interactive=ld.ready)
+                    gated.append(reindex_btn)
                 kstatus = gr.HTML(status_html(), elem_id="knowledge-status", js_on_load=None)
                 with gr.Accordion("Match table", open=True):
                     kmatch = gr.HTML("", elem_id="knowledge-match", js_on_load=None)
@@ -657,10 +855,17 @@ def build(engine: Engine) -> gr.Blocks:
 
         # ------------------------------------------------------------------ named API endpoints
 
-        def start_interview(mode: str = "full", focus: str = "", n_questions: int = 5) -> dict:
-            """Start an interview; returns its session id and the first question."""
+        def ready_engine() -> Engine:
+            """The API waits for the engine (up to API_LOAD_WAIT_S), then answers; a failed load is an AppError."""
+            return ld.wait(API_LOAD_WAIT_S)
+
+        def start_interview(mode: str = "full", focus: str = "", n_questions: int = 5, persona: str = "") -> dict:
+            """Start an interview; returns its session id and the first question. persona: optional, one of
+            prompts/persona_<name>.md (default: the configured persona)."""
+            eng = ready_engine()
             try:
-                iv = engine.start(mode=mode or "full", focus=focus or None, n_questions=int(n_questions))
+                iv = eng.start(mode=mode or "full", focus=focus or None, n_questions=int(n_questions),
+                               persona=persona or None)
             except ValueError as e:
                 raise gr.Error(str(e))
             t = iv.current
@@ -669,8 +874,9 @@ def build(engine: Engine) -> gr.Blocks:
 
         def submit_answer(session_id: str, answer: str) -> dict:
             """Grade the answer to the pending question; returns the grade and the next question."""
+            eng = ready_engine()
             try:
-                iv = engine.interview(session_id)
+                iv = eng.interview(session_id)
             except KeyError as e:
                 raise gr.Error(f"no session {session_id!r}") from e
             try:
@@ -686,19 +892,39 @@ def build(engine: Engine) -> gr.Blocks:
 
         def list_sessions() -> list:
             """Every stored session, newest first."""
-            return [s.model_dump(mode="json") for s in engine.sessions()]
+            return [s.model_dump(mode="json") for s in ready_engine().sessions()]
 
         def replay_session(session_id: str) -> dict:
             """The full graded transcript of one session."""
             try:
-                return engine.transcript(session_id).model_dump(mode="json")
+                return ready_engine().transcript(session_id).model_dump(mode="json")
             except KeyError as e:
                 raise gr.Error(f"no session {session_id!r}") from e
 
         gr.api(start_interview, api_name="start_interview", **q_limit)
         gr.api(submit_answer, api_name="submit_answer", **q_limit)
+        def loading_status() -> dict:
+            """Whether the engine is loaded: {ready, progress (0-1), message, error}; answers at once."""
+            return ld.status()
+
         gr.api(list_sessions, api_name="list_sessions")
         gr.api(replay_session, api_name="replay_session")
+        gr.api(loading_status, api_name="loading_status")
+
+        # ------------------------------------------------------------------ loading progress in the page
+        # A timer polls the background load: the progress line, the model line and the gated buttons; it
+        # switches itself off once loading has finished. Pages opened later get the final state on load.
+        timer = gr.Timer(0.5, active=not ld.done)
+
+        def poll():
+            ok = ld.ready
+            return (render_loading(ld), header(), model_info_html(ld.engine),
+                    active_sessions() if ok else gr.update(),
+                    *[gr.update(interactive=ok) for _ in gated], gr.Timer(active=not ld.done))
+
+        poll_outs = [loading_line, head, model_info, resume_pick, *gated, timer]
+        timer.tick(poll, None, poll_outs, api_visibility="private", show_progress="hidden")
+        demo.load(poll, None, poll_outs, api_visibility="private", show_progress="hidden")
 
     demo.queue(default_concurrency_limit=4)
     return demo

@@ -37,7 +37,42 @@ def client(tmp_path_factory):
 
 def test_named_endpoints_are_listed(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/start_interview", "/submit_answer", "/list_sessions", "/replay_session"} <= names
+    assert {"/start_interview", "/submit_answer", "/list_sessions", "/replay_session", "/loading_status"} <= names
+
+
+def test_loading_status_and_persona(client):
+    from gradio_client.exceptions import AppError
+
+    client.predict(api_name="/list_sessions")  # waits for the engine
+    assert client.predict(api_name="/loading_status") == {"ready": True, "progress": 1.0, "message": "ready",
+                                                          "error": None}
+    r = client.predict("full", "", 1, "principal_deep_dive", api_name="/start_interview")
+    assert r["session_id"] and r["question"].strip()
+    with pytest.raises(AppError, match="unknown persona"):
+        client.predict("full", "", 1, "no_such_persona", api_name="/start_interview")
+
+
+def test_persona_sets_the_interviewers_system_prompt(engine):
+    """With question adaptation on, the persona file is the system prompt of the interviewer's conversation;
+    interviewer_system (the original prompt) still works; an unknown persona is refused before anything is stored."""
+    from interviewer.session import Engine, personas
+
+    assert {"nvidia_architect", "hiring_manager", "principal_deep_dive"} <= set(personas())
+    for persona, opening in (("hiring_manager", "You are the hiring manager"),
+                             ("principal_deep_dive", "You are a principal engineer"),
+                             ("interviewer_system", "You are a senior NVIDIA engineer"),
+                             (None, "You are a senior NVIDIA engineer")):  # the default: nvidia_architect
+        s = engine.settings.model_copy(update={"adapt_questions": True})
+        eng = Engine(s, engine.kb, engine.index, engine.llm, engine.store)
+        iv = eng.start("full", None, 1, persona=persona)
+        assert iv.persona == (persona or "nvidia_architect")
+        "".join(iv.stream_question())
+        assert iv.messages[0]["role"] == "system" and iv.messages[0]["content"].startswith(opening)
+        assert eng.kb.jd.title in iv.messages[0]["content"]
+    n = len(engine.sessions())
+    with pytest.raises(ValueError, match="unknown persona"):
+        engine.start("full", None, 1, persona="nope")
+    assert len(engine.sessions()) == n
 
 
 def test_interview_through_the_api(client):

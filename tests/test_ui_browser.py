@@ -8,10 +8,13 @@ without it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -60,17 +63,21 @@ def start_app(tmp: Path, extra: list[str] | None = None) -> tuple[subprocess.Pop
     raise AssertionError(f"app did not answer on {url} within 180 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ui-browser")
-    proc, url, log = start_app(tmp)
-    yield url
+def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ui-browser")
+    proc, url, log = start_app(tmp)
+    yield url
+    stop_app(proc)
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +92,21 @@ def browser():
         b.close()
 
 
-def open_app(browser, url):
+def open_page(browser, url):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1600})
     ctx.set_default_timeout(60_000)
     page = ctx.new_page()
     page.goto(url)
     page.locator("#start").wait_for(state="visible")
+    return ctx, page
+
+
+def open_app(browser, url):
+    """A page of the app once the engine is loaded (Start is disabled while it loads in the background)."""
+    from playwright.sync_api import expect
+
+    ctx, page = open_page(browser, url)
+    expect(page.locator("#start")).to_be_enabled(timeout=180_000)
     return ctx, page
 
 
@@ -263,3 +279,163 @@ def test_drill_tab_and_knowledge_upload_reindex(browser, app_url, tmp_path):
         assert (ROOT / "knowledge" / "jd.md").read_text(encoding="utf-8") == jd  # the repo copy is untouched
     finally:
         ctx.close()
+
+
+# --------------------------------------------------------------------------- loading, persona, resume
+
+
+class _FakeLLMServer:
+    """A loopback OpenAI-compatible stub whose /v1/models answers only once the test opens the gate, so the
+    app's background load stops, deterministically, at "loading the model"; or answers 503 (fail=True)."""
+
+    def __init__(self, fail: bool = False):
+        self.gate = threading.Event()
+        self.fail = fail
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                outer.gate.wait(170)
+                if outer.fail:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                body = json.dumps({"object": "list", "data": [{"id": "stub-model", "object": "model", "created": 0,
+                                                                 "owned_by": "test"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.gate.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_page_shows_loading_progress_until_the_engine_is_ready(browser, tmp_path):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+    from playwright.sync_api import expect
+
+    llm = _FakeLLMServer()
+    proc, url, _ = start_app(tmp_path, extra=["--llm-url", llm.url])
+    try:
+        ctx, page = open_page(browser, url)  # served before the engine is loaded
+        loading = page.locator("#loading .loading")
+        expect(loading).to_contain_text("Loading")
+        expect(page.locator("#start")).to_be_disabled()
+        page.get_by_text("Resume an unfinished session").click()
+        expect(page.locator("#resume")).to_be_disabled()
+        expect(page.locator("#model-info")).to_contain_text("loading")
+        # The index is built (with progress), then the load waits for the stub server at "loading the model".
+        expect(loading).to_have_attribute("data-progress", "65", timeout=180_000)
+        expect(loading).to_contain_text("loading the model")
+        expect(page.locator("#start")).to_be_disabled()
+
+        c = Client(url, verbose=False)
+        st = c.predict(api_name="/loading_status")
+        assert st["ready"] is False and st["progress"] == 0.65 and st["error"] is None
+        job = c.submit(api_name="/list_sessions")  # the named endpoints wait for the engine
+        assert not job.done()
+        llm.gate.set()
+        assert job.result(timeout=180) == []
+        expect(page.locator("#start")).to_be_enabled(timeout=60_000)
+        expect(page.locator("#loading")).not_to_contain_text("Loading")
+        expect(page.locator("#model-info")).to_contain_text("openai-compatible")
+        expect(page.locator("#model-line")).to_contain_text("stub-model")
+        assert c.predict(api_name="/loading_status")["ready"] is True
+        ctx.close()
+    finally:
+        stop_app(proc)
+        llm.close()
+
+    # A load that fails is shown in the page and reported by the API; Start stays disabled.
+    bad = _FakeLLMServer(fail=True)
+    bad.gate.set()
+    proc, url, _ = start_app(tmp_path, extra=["--llm-url", bad.url])
+    try:
+        ctx, page = open_page(browser, url)
+        expect(page.locator("#loading .loading.failed")).to_contain_text("Loading failed", timeout=180_000)
+        expect(page.locator("#loading")).to_contain_text("cannot reach the model server")
+        expect(page.locator("#start")).to_be_disabled()
+        with pytest.raises(AppError, match="failed to load"):
+            Client(url, verbose=False).predict("full", "", 1, api_name="/start_interview")
+        ctx.close()
+    finally:
+        stop_app(proc)
+        bad.close()
+
+
+def test_persona_dropdown_and_model_in_use(browser, app_url):
+    from playwright.sync_api import expect
+
+    ctx, page = open_app(browser, app_url)
+    try:
+        info = page.locator("#model-info")
+        expect(info).to_contain_text("llama-cpp-python")
+        expect(info).to_contain_text(".gguf")
+        expect(info).to_contain_text("layers on the GPU")
+        expect(info).to_contain_text("GPU offload")
+        dd = page.locator("#persona input")
+        expect(dd).to_have_value("nvidia architect")
+        dd.click()
+        for name in ("hiring manager", "principal deep dive", "nvidia architect"):
+            expect(page.get_by_role("option", name=name)).to_have_count(1)
+        page.get_by_role("option", name="hiring manager").click()
+        expect(dd).to_have_value("hiring manager")
+        start_interview(page, 1)
+        answer(page, "I would measure first with nccl-tests, then read NCCL_DEBUG=INFO output.")
+    finally:
+        ctx.close()
+
+
+def test_resume_an_unfinished_session_after_a_restart(browser, tmp_path):
+    """Half an interview through the API, the app stopped and started again on the same data dir: the
+    Interview tab lists the session as unfinished and resumes it at the pending turn with the earlier turn."""
+    from gradio_client import Client
+    from playwright.sync_api import expect
+
+    proc, url, _ = start_app(tmp_path)
+    try:
+        c = Client(url, verbose=False)
+        r = c.predict("full", "", 2, api_name="/start_interview")
+        sid = r["session_id"]
+        first = "RESUME-1 first answer: ring all-reduce is bandwidth-optimal, tree has log latency."
+        out = c.predict(sid, first, api_name="/submit_answer")
+        assert not out["done"]
+        pending_idx, pending_q = out["next"]["idx"], out["next"]["question"]
+    finally:
+        stop_app(proc)
+
+    proc, url, _ = start_app(tmp_path)
+    try:
+        ctx, page = open_app(browser, url)
+        page.get_by_text("Resume an unfinished session").click()
+        dd = page.locator("#resume-session input")
+        dd.click()
+        page.get_by_role("option", name=sid).click()
+        page.locator("#resume").click()
+        expect(page.locator("#conversation .conv")).to_have_attribute("data-session", sid)
+        expect(page.locator("#conversation .msg.a")).to_have_count(1)
+        expect(page.locator("#conversation .msg.a")).to_contain_text("RESUME-1")
+        pend = page.locator("#conversation .msg.q.pending")
+        expect(pend).to_have_count(1)
+        expect(pend).to_have_attribute("data-idx", str(pending_idx))
+        expect(pend).to_contain_text(pending_q[:60])
+        answer(page, "RESUME-2 second answer after the restart: I would pad the structure to a cache line.")
+        tr = Client(url, verbose=False).predict(sid, api_name="/replay_session")
+        by_idx = {t["idx"]: t for t in tr["turns"]}
+        assert by_idx[0]["answer"] == first
+        assert by_idx[pending_idx]["answer"].startswith("RESUME-2") and by_idx[pending_idx]["grade"]
+        ctx.close()
+    finally:
+        stop_app(proc)

@@ -1,0 +1,109 @@
+"""python -m eval grader|calibrate|llm-weight|injection|simulate|bench|render [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    g = sub.add_parser("grader", help="grader accuracy vs human grades (SAF split or JSONL file)")
+    g.add_argument("--dataset", default="saf", help="'saf' or a JSONL file of {question,reference,answer,score}")
+    g.add_argument("--split", default="unseen_answers", choices=["training", "unseen_answers", "unseen_questions"])
+    g.add_argument("--scorer", default="embedding", choices=["embedding", "llm", "hybrid"])
+    g.add_argument("--saf-dir", default=None)
+    g.add_argument("--limit", type=int, default=None, help="grade a seeded random subset of this many answers")
+    g.add_argument("--seed", type=int, default=0)
+
+    c = sub.add_parser("calibrate", help="fit interviewer/calibration.json on SAF training only")
+    c.add_argument("--saf-dir", default=None)
+    c.add_argument("--no-grid", action="store_true")
+    c.add_argument("--dry-run", action="store_true", help="do not write calibration.json")
+
+    lw = sub.add_parser("llm-weight", help="choose Calibration.llm_weight by CV on a training subset")
+    lw.add_argument("--saf-dir", default=None)
+    lw.add_argument("--limit", type=int, default=200)
+    lw.add_argument("--dry-run", action="store_true")
+
+    i = sub.add_parser("injection", help="prompt-injection attacks on weak answers to bank questions")
+    i.add_argument("--knowledge", default=None)
+    i.add_argument("--questions", type=int, default=None, help="use at most this many bank questions")
+
+    s = sub.add_parser("simulate", help="scripted candidates over whole interviews")
+    s.add_argument("--questions", type=int, default=10)
+
+    b = sub.add_parser("bench", help="latency and throughput")
+    b.add_argument("--turns", type=int, default=8)
+    b.add_argument("--adapt", action="store_true", help="let the model rephrase each question (adapt_questions)")
+
+    sub.add_parser("render", help="write docs/EVAL.md and plots from eval/results/*.json")
+
+    for p in (g, c, lw, i, s, b):
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--out", default=None, help="result file (default eval/results/<name>.json)")
+    a = ap.parse_args(argv)
+
+    from eval.common import write_result
+
+    if a.cmd == "grader":
+        from eval import grader_eval
+
+        res = grader_eval.run(a.dataset, a.split, a.scorer, a.saf_dir, a.limit, a.seed)
+        tag = (f"{a.split}_{a.scorer}" if a.dataset == "saf" else f"file_{a.scorer}") + (f"_n{a.limit}" if a.limit else "")
+        write_result(f"grader_{tag}", res, a.out)
+        short = {k: v for k, v in res.items() if k != "rows"}
+        _emit(short, a.json)
+    elif a.cmd == "calibrate":
+        from eval import calibrate
+
+        res = calibrate.run(a.saf_dir, verbose=not a.json, write=not a.dry_run, grid=not a.no_grid)
+        write_result("calibrate", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "llm-weight":
+        from eval import calibrate
+
+        res = calibrate.fit_llm_weight(a.saf_dir, a.limit, write=not a.dry_run)
+        write_result("llm_weight", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "injection":
+        from eval import injection
+
+        res = injection.run(a.knowledge, a.questions)
+        write_result("injection", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "simulate":
+        from eval import simulate
+
+        res = simulate.run(a.questions)
+        write_result("simulate", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "bench":
+        from eval import bench
+
+        res = bench.run(a.turns, a.adapt)
+        write_result("bench_adapt" if a.adapt else "bench", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "render":
+        from eval import render
+
+        print(render.run())
+    return 0
+
+
+def _emit(res: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        for k, v in res.items():
+            if not isinstance(v, (list, dict)):
+                print(f"{k}: {v}")
+            else:
+                print(f"{k}: {json.dumps(v, ensure_ascii=False)[:400]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Latency and throughput of the app on this machine, plus raw llama-cpp-python decode speed for the ratio."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eval.common import settings
+
+PROMPT = [{"role": "system", "content": "You are a senior NVIDIA engineer interviewing a candidate."},
+          {"role": "user", "content": "Explain in detail how NCCL all-reduce works across 8 GPUs, step by step."}]
+
+
+def pct(xs, p):
+    return round(float(np.percentile(xs, p)), 2) if xs else None
+
+
+class PeakRSS:
+    def __init__(self):
+        import psutil
+
+        self.proc = psutil.Process()
+        self.peak = self.proc.memory_info().rss
+        self.stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop:
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.05)
+
+
+def decode_app(llm, max_tokens=128):
+    t0 = time.perf_counter()
+    first = None
+    parts = []
+    for ch in llm.stream_chat(PROMPT, max_tokens=max_tokens):
+        if first is None:
+            first = time.perf_counter()
+        parts.append(ch)
+    end = time.perf_counter()
+    n = llm.tokens("".join(parts))
+    return n / max(1e-6, end - (first or t0)), (first or end) - t0, n
+
+
+def decode_raw(st, max_tokens=128):
+    import llama_cpp
+
+    llama = llama_cpp.Llama(model_path=str(st.model_path()), n_ctx=st.n_ctx, seed=st.seed, verbose=False,
+                            n_threads=st.n_threads or max(1, len(os.sched_getaffinity(0))), n_gpu_layers=0)
+    best = 0.0
+    for _ in range(2):
+        t0 = time.perf_counter()
+        first = None
+        n = 0
+        for ch in llama.create_chat_completion(messages=PROMPT, max_tokens=max_tokens, temperature=0.0, stream=True):
+            if ch["choices"][0]["delta"].get("content"):
+                if first is None:
+                    first = time.perf_counter()
+                n += 1
+        end = time.perf_counter()
+        best = max(best, (n - 1) / max(1e-6, end - (first or t0)))
+    del llama
+    return best
+
+
+def run(turns: int = 8, adapt: bool = False) -> dict:
+    from interviewer.index import Index, get_embedder
+    from interviewer.knowledge import load_knowledge
+    from interviewer.llm import load_llm
+    from interviewer.session import Engine
+
+    mem = PeakRSS()
+    out: dict = {"cpu_threads": len(os.sched_getaffinity(0)), "adapt_questions": bool(adapt)}
+    tmp = Path(tempfile.mkdtemp(prefix="eval-bench-"))
+    st = settings().model_copy(update={"data_dir": tmp, "adapt_questions": adapt or settings().adapt_questions})
+    st.ensure_data_dir()
+    kb = load_knowledge(st.knowledge_dir)
+    get_embedder(str(st.embedding_path()))
+    t0 = time.perf_counter()
+    index = Index(st)
+    rep = index.ingest(kb)
+    out["ingest_s"] = round(time.perf_counter() - t0, 2)
+    out["chunks"] = getattr(rep, "chunks", None)
+    lat = []
+    for q in kb.questions[:30]:
+        t = time.perf_counter()
+        index.search(q.question, k=5)
+        lat.append(1000 * (time.perf_counter() - t))
+    out["retrieval_p50_ms"] = pct(lat, 50)
+    t0 = time.perf_counter()
+    llm = load_llm(st)
+    out["model_load_s"] = round(time.perf_counter() - t0, 2)
+    out["model"] = getattr(llm, "name", str(st.model_path().name))
+    from interviewer.store import Store
+
+    engine = Engine(st, kb, index, llm, Store(st.db_path))
+    # grade latency (the grader as the engine configures it)
+    g_lat = []
+    for q in kb.questions[:20]:
+        for a in (q.model_answer, "It depends; I would measure and optimise."):
+            t = time.perf_counter()
+            engine.grader.grade_question(q, a)
+            g_lat.append(1000 * (time.perf_counter() - t))
+    out["grader"] = engine.grader.name
+    out["grade_p50_ms"], out["grade_p95_ms"] = pct(g_lat, 50), pct(g_lat, 95)
+    # interview turns: TTFT of each question, whole turn = submit -> grade -> next question's first token
+    iv = engine.start(mode="full", n_questions=turns)
+    ttft, turn_ms = [], []
+
+    def first_token(interview):
+        t = time.perf_counter()
+        gen = interview.stream_question()
+        for _ in gen:
+            ft = time.perf_counter() - t
+            for _ in gen:
+                pass
+            return ft
+        return time.perf_counter() - t
+
+    ttft.append(1000 * first_token(iv))
+    while iv.current is not None and len(turn_ms) < 3 * turns:
+        q = kb.question(iv.current.question_id)
+        t = time.perf_counter()
+        res = iv.submit(q.model_answer if len(turn_ms) % 2 == 0 else "I would measure it first.")
+        if res.next is None:
+            turn_ms.append(1000 * (time.perf_counter() - t))
+            break
+        ft = first_token(iv)
+        ttft.append(1000 * ft)
+        turn_ms.append(1000 * (time.perf_counter() - t))
+    out["question_ttft_p50_ms"], out["question_ttft_p95_ms"] = pct(ttft, 50), pct(ttft, 95)
+    out["turn_p50_ms"], out["turn_p95_ms"] = pct(turn_ms, 50), pct(turn_ms, 95)
+    out["turns"] = len(turn_ms)
+    app = max(decode_app(llm)[0] for _ in range(2))
+    out["decode_tok_s"] = round(app, 1)
+    del engine, llm
+    raw = decode_raw(st)
+    out["raw_decode_tok_s"] = round(raw, 1)
+    out["decode_ratio"] = round(app / raw, 3) if raw else None
+    mem.stop = True
+    out["peak_rss_mb"] = round(mem.peak / 2**20, 1)
+    out["goals"] = {"turn_p50_ms": 1500, "turn_p95_ms": 3000, "decode_ratio": 0.95}
+    return out

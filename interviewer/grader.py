@@ -17,6 +17,14 @@ _HEDGE = re.compile(
     r"|i'm (still )?learning|deepening|ramp(ing)?[- ]up)\b",
     re.I,
 )
+EXEMPLARS_TO_TRUST = 8
+# Ownership claims the seed says the candidate must not make. Scale claims (NVIDIA itself, thousands of
+# GPUs) are never in the CV; "in production" claims count only on topics the CV does not match well.
+_NEG = r"(?![^.]{0,40}\b(not|never|haven't|hasn't|didn't|don't|no|without)\b)"
+_CLAIM = r"\b(i|we)\b" + _NEG + r"[^.]{0,40}\b(owned|own|led|ran|built|shipped|deployed|operated|maintained|architected)\b"
+_SCALE_CLAIM = re.compile(_CLAIM + r"[^.]{0,120}\b(at nvidia|nvidia scale|nvidia-scale|thousands of gpus)", re.I)
+_PROD_CLAIM = re.compile(_CLAIM + r"[^.]{0,120}\b(in production|production (cluster|deployment|scale))", re.I)
+GENERIC_OVERCLAIM = "claims production ownership or scale the CV does not show"
 _NUMBER = re.compile(r"\d")
 _STRUCTURE = re.compile(r"\b(first|second|then|finally|because|so that|trade-?off|therefore|step|checklist)\b", re.I)
 
@@ -32,7 +40,8 @@ def rubric_for(q: Question) -> Rubric:
 
 
 class Grader:
-    def __init__(self, embedder, llm=None, use_llm: bool = True, max_answer_chars: int = 6000):
+    def __init__(self, embedder, llm=None, use_llm: bool = True, max_answer_chars: int = 6000, kb=None):
+        self.kb = kb
         self.scorer = Scorer(embedder)
         self.llm = llm
         self.use_llm = use_llm and llm is not None and self.scorer.cal.llm_weight > 0
@@ -43,14 +52,22 @@ class Grader:
         return "hybrid" if self.use_llm else "embedding"
 
     def grade_question(self, q: Question, answer: str) -> Grade:
-        return self.grade(rubric_for(q), answer, red_flags=[(f.flag, f.patterns) for f in q.red_flags],
-                          how_to_say=q.how_to_say, improved=q.model_answer)
+        return self.grade(rubric_for(q), answer, red_flags=self.red_flags_for(q),
+                          how_to_say=q.how_to_say, improved=q.model_answer, curated=True)
+
+    def red_flags_for(self, q: Question) -> list[tuple[str, list[str]]]:
+        """The bank item's red flags plus the generic overclaim patterns for its topic."""
+        row = self.kb.row(q.topic) if self.kb else None
+        generic = [_SCALE_CLAIM.pattern] + ([_PROD_CLAIM.pattern] if row is None or row.match != "high" else [])
+        return [(f.flag, f.patterns) for f in q.red_flags] + [(GENERIC_OVERCLAIM, generic)]
 
     def grade_free(self, question: str, reference: str, answer: str) -> Grade:
         return self.grade(Rubric.from_reference(question, reference), answer, improved=reference)
 
     def grade(self, rubric: Rubric, answer: str, red_flags: list[tuple[str, list[str]]] = (),
-              how_to_say: Text | None = None, improved: str = "", exclude_exemplar: int | None = None) -> Grade:
+              how_to_say: Text | None = None, improved: str = "", exclude_exemplar: int | None = None,
+              curated: bool = False) -> Grade:
+        """curated: the key points were written for this question (a bank item), not cut from a reference."""
         notes: list[str] = []
         answer = answer or ""
         text = answer
@@ -80,6 +97,12 @@ class Grader:
             confs = [(1 - w) * c + w * p for c, p in zip(confs, ps)]
             llm_yes = sum(ps) / len(ps)
         base = self.scorer.combine(sig.features, bool(rubric.exemplars), llm_yes)
+        if curated and confs:
+            # With few graded exemplars the calibrated score regresses to the SAF training mean (~0.7);
+            # curated key points (bank items) are the better signal until there are enough exemplars.
+            n_ex = len(rubric.exemplars)
+            trust = n_ex / (n_ex + EXEMPLARS_TO_TRUST)
+            base = trust * base + (1 - trust) * sum(confs) / len(confs)
 
         cal = self.scorer.cal
         kps = []
@@ -117,8 +140,10 @@ class Grader:
 
     @staticmethod
     def _red_flags(answer: str, flags) -> list[RedFlagHit]:
-        hits = []
+        hits: list[RedFlagHit] = []
         for flag, patterns in flags:
+            if flag == GENERIC_OVERCLAIM and any(_OVERCLAIM.search(h.flag) for h in hits):
+                continue  # the bank's own overclaim flag already caught it
             for p in patterns:
                 m = re.search(p, answer, re.I)
                 if m and m.group(0).strip():

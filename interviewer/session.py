@@ -67,7 +67,8 @@ class Engine:
         self.index = index
         self.llm = llm
         self.store = store
-        self.grader = Grader(index.embedder, llm, use_llm=settings.grader_llm, max_answer_chars=settings.max_answer_chars)
+        self.grader = Grader(index.embedder, llm, use_llm=settings.grader_llm,
+                             max_answer_chars=settings.max_answer_chars, kb=kb)
         self.planner = Planner(kb)
         self.model_name = llm.name if llm else "none"
         self._interviews: dict[str, Interview] = {}
@@ -162,8 +163,8 @@ class Engine:
             kp = q.key_points[t.key_point]
             rubric = Rubric(question=t.question, references=[q.model_answer],
                             key_points=[KeyPointSpec(kp.point, kp.terms)])
-            return self.grader.grade(rubric, t.answer or "", red_flags=[(f.flag, f.patterns) for f in q.red_flags],
-                                     how_to_say=q.how_to_say, improved=q.model_answer)
+            return self.grader.grade(rubric, t.answer or "", red_flags=self.grader.red_flags_for(q),
+                                     how_to_say=q.how_to_say, improved=q.model_answer, curated=True)
         return self.grader.grade_question(q, t.answer or "")
 
     def reindex(self, progress: Progress | None = None):
@@ -171,6 +172,7 @@ class Engine:
         kb = load_knowledge(self.settings.knowledge_dir)
         report = self.index.ingest(kb, progress=progress)
         self.kb = kb
+        self.grader.kb = kb
         self.planner = Planner(kb)
         return report
 

@@ -81,6 +81,7 @@ def main() -> int:
             num = page.locator("#n input[type=number]")
             num.fill("2")
             num.press("Tab")
+            expect(page.locator("#start")).to_be_enabled(timeout=180_000)  # the engine loads in the background
             page.locator("#start").click()
             expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
             page.locator("#answer textarea").fill(ANSWER)

@@ -10,18 +10,9 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_ui_browser import start_app
+from tests.test_ui_browser import start_app, stop_app
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def client(tmp_path_factory):
     try:
         yield Client(url, verbose=False)
     finally:
-        stop(proc)
+        stop_app(proc)
 
 
 def test_named_endpoints_are_listed(client):
@@ -150,4 +141,4 @@ def test_auth_is_required_when_set(tmp_path):
         c = Client(url, auth=("alice", "s3cret"), verbose=False)
         assert c.predict(api_name="/list_sessions") == []
     finally:
-        stop(proc)
+        stop_app(proc)

@@ -266,7 +266,7 @@ def test_drill_tab_and_knowledge_upload_reindex(browser, app_url, tmp_path):
         # Replace the JD with an uploaded Markdown file and re-index: the new title shows in the Knowledge tab.
         jd = (ROOT / "knowledge" / "jd.md").read_text(encoding="utf-8")
         new = tmp_path / "new-jd.md"
-        new.write_text(jd.replace("title: System Software Architect", "title: <b>Uploaded</b> Systems Architect", 1),
+        new.write_text(jd.replace("title: System Software Architect", "title: <b>Uploaded</b><script>window.__kxss=1</script> Systems Architect", 1),
                        encoding="utf-8")
         page.get_by_role("tab", name="Knowledge").click()
         expect(page.locator("#knowledge-match .match-table")).to_be_visible()
@@ -275,7 +275,8 @@ def test_drill_tab_and_knowledge_upload_reindex(browser, app_url, tmp_path):
         page.locator("#knowledge-reindex").click()
         expect(page.locator("#knowledge-status")).to_contain_text("Replaced jd.md", timeout=120_000)
         page.get_by_text("Job description", exact=True).click()
-        expect(page.locator("#knowledge-jd")).to_contain_text("<b>Uploaded</b> Systems Architect")
+        expect(page.locator("#knowledge-jd")).to_contain_text("<b>Uploaded</b><script>window.__kxss=1</script>")
+        assert page.evaluate("() => window.__kxss") is None  # markup in a knowledge file is shown, never run
         assert (ROOT / "knowledge" / "jd.md").read_text(encoding="utf-8") == jd  # the repo copy is untouched
     finally:
         ctx.close()

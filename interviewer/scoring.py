@@ -331,11 +331,16 @@ class Scorer:
             ss = s_vecs @ kv
             best = int(np.argmax(ss))
             sim = max(float(ss[best]), float(a_vec @ kv))
-            th = term_hits(lower, wset, kp.terms or content_terms(kp.text, 6))
+            kp_terms = kp.terms or content_terms(kp.text, 6)
+            th = term_hits(lower, wset, kp_terms)
             norm = min(1.0, max(0.0, (sim - cal.sim_lo) / (cal.sim_hi - cal.sim_lo)))
             conf = 0.6 * norm + 0.4 * th
             confs.append(conf)
-            evid.append(sents[best] if conf >= cal.partial else "")
+            # Evidence: the sentence that is both close in meaning and carries the point's own terms, so
+            # different key points quote different sentences (the score above does not depend on it).
+            quote = max(range(len(sents)), key=lambda i: float(ss[i]) + 0.5 * term_hits(
+                sents[i].lower(), set(words(sents[i])), kp_terms))
+            evid.append(sents[quote] if conf >= cal.partial else "")
             sims.append(sim)
             terms.append(th)
         ref_text = " ".join(rubric.references + [k.text for k in rubric.key_points])

@@ -110,6 +110,19 @@ def grader_msgs(question: str, answer: str, point: str) -> list[dict]:
             {"role": "user", "content": user_t.format(question=question, answer=answer, point=point)}]
 
 
+def raw_decode_tps(L, toks: list[int], n: int) -> float:
+    """Tokens/s of n greedy decode steps through Llama.generate on toks (no EOS check, as rawbench)."""
+    L.reset()
+    it = L.generate(toks, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0)
+    next(it)  # the first token carries the prompt evaluation
+    t1 = time.perf_counter()
+    for _ in range(n):
+        next(it)
+    t2 = time.perf_counter()
+    it.close()
+    return n / (t2 - t1)
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -231,15 +244,7 @@ class Bench:
         self.r["decode_prompt_tokens"] = len(toks)
         raw, app = [], []
         for i in range(self.reps + 1):
-            # raw: Llama.generate on the same tokens, greedy, no EOS check (as rawbench)
-            L.reset()
-            it = L.generate(toks, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0)
-            next(it)
-            t1 = time.perf_counter()
-            for _ in range(n):
-                next(it)
-            t2 = time.perf_counter()
-            it.close()
+            raw_tps = raw_decode_tps(L, toks, n)
             # app: LlamaCppLLM.stream_chat (text out, stop strings, EOG check)
             L.reset()
             tf = None
@@ -249,7 +254,7 @@ class Bench:
             te = time.perf_counter()
             k = llm.last_stats["completion_tokens"]
             if i:
-                raw.append(n / (t2 - t1))
+                raw.append(raw_tps)
                 app.append((k - 1) / (te - tf) if k > 1 else None)
         self.r["decode_tokens"] = n
         self.r["decode_tps_raw_runs"] = [round(x, 2) for x in raw]
@@ -343,16 +348,9 @@ class Bench:
                 toks, _ = llm.prompt_tokens(msgs)
                 tps = []
                 for i in range(2):
-                    D.reset()
-                    it = D.generate(toks, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0)
-                    next(it)
-                    t1 = time.perf_counter()
-                    for _ in range(n):
-                        next(it)
-                    t2 = time.perf_counter()
-                    it.close()
+                    t = raw_decode_tps(D, toks, n)
                     if i:
-                        tps.append(n / (t2 - t1))
+                        tps.append(t)
                 self.r["prompt_lookup_llama_cpp_python_draft_model_k8_tps"] = round(med(tps), 2)
                 log("llama-cpp-python draft_model k=8:", self.r["prompt_lookup_llama_cpp_python_draft_model_k8_tps"])
                 del D

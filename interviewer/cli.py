@@ -148,14 +148,16 @@ def _turn_json(t) -> dict:
 
 
 def _play(args, iv, answers: list[str]) -> dict:
-    from interviewer.session import AnswerError
+    from interviewer.session import AnswerError, fold_chunk
 
     for a in answers:
         if iv.current is None:
             break
-        text = "".join(c for c in iv.stream_question() if not c.startswith("\x00"))
+        text = ""
+        for chunk in iv.stream_question():
+            text = fold_chunk(text, chunk)
         if not args.json:
-            print(f"\nQ{iv.current.idx + 1}: {iv.current.question if text.startswith(chr(0)) else text}")
+            print(f"\nQ{iv.current.idx + 1}: {text}")
         try:
             res = iv.submit(a)
         except AnswerError:

@@ -23,11 +23,19 @@ from interviewer.store import Store
 
 Progress = Callable[[float, str], None]
 STRONG = 4.0
+# A streamed chunk that starts with REPLACE replaces everything streamed before it (the model's rephrasing
+# was rejected and the bank question is shown instead).
+REPLACE = "\x00REPLACE\x00"
 WEAK = 3.0
 
 
 class AnswerError(ValueError):
     """The answer cannot be graded as given (for example it is empty); nothing was recorded."""
+
+
+def fold_chunk(text: str, chunk: str) -> str:
+    """The question as shown after one more streamed chunk."""
+    return chunk[len(REPLACE):] if chunk.startswith(REPLACE) else text + chunk
 
 
 def clean_answer(text: str | None) -> str:
@@ -253,7 +261,7 @@ class Interview:
             t.question = text
             eng.store.set_question_text(self.info.id, t.idx, text)
         else:
-            yield "\x00REPLACE\x00" + t.question  # the UI/CLI replaces the streamed text with the bank question
+            yield REPLACE + t.question
         self.messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": t.question}]
 
     def _clean_question(self, text: str, original: str) -> bool:

@@ -18,10 +18,9 @@ import gradio as gr
 from interviewer.drill import due
 from interviewer.knowledge import KnowledgeError, default_knowledge_dir
 from interviewer.report import scores_by_area, summarize, to_markdown, weakest_points
-from interviewer.session import AnswerError, Engine, Interview, personas
+from interviewer.session import AnswerError, Engine, Interview, fold_chunk, personas
 
 MODEL_QUEUE = "model"  # the one concurrency id of every event that touches the model or the index
-REPLACE = "\x00REPLACE\x00"
 LEVEL_COLOURS = {"high": "#1b7f3b", "medium": "#b58900", "medium_low": "#cb4b16", "low": "#c62828"}
 STATUS_COLOURS = {"covered": "#1b7f3b", "partial": "#b58900", "missed": "#c62828"}
 
@@ -446,7 +445,7 @@ def question_text(iv: Interview) -> str:
     """The pending question in full, consuming the stream (for the API endpoints)."""
     text = ""
     for chunk in iv.stream_question():
-        text = chunk[len(REPLACE):] if chunk.startswith(REPLACE) else text + chunk
+        text = fold_chunk(text, chunk)
     return text.strip() or (iv.current.question if iv.current else "")
 
 
@@ -581,7 +580,7 @@ def build(source: Engine | Loading) -> gr.Blocks:
                     return
                 text = ""
                 for chunk in iv.stream_question():
-                    text = chunk[len(REPLACE):] if chunk.startswith(REPLACE) else text + chunk
+                    text = fold_chunk(text, chunk)
                     yield view(st, iv, "", card_html, partial=text)
                 st["shown"] = iv.current.idx if iv.current else None
                 yield view(st, iv, "", card_html)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.common import settings
+from eval.decode import compare
 
 PROMPT = [{"role": "system", "content": "You are a senior NVIDIA engineer interviewing a candidate."},
           {"role": "user", "content": "Explain in detail how NCCL all-reduce works across 8 GPUs, step by step."}]
@@ -34,40 +35,6 @@ class PeakRSS:
         while not self.stop:
             self.peak = max(self.peak, self.proc.memory_info().rss)
             time.sleep(0.05)
-
-
-def decode_app(llm, max_tokens=128):
-    t0 = time.perf_counter()
-    first = None
-    parts = []
-    for ch in llm.stream_chat(PROMPT, max_tokens=max_tokens):
-        if first is None:
-            first = time.perf_counter()
-        parts.append(ch)
-    end = time.perf_counter()
-    n = llm.tokens("".join(parts))
-    return n / max(1e-6, end - (first or t0)), (first or end) - t0, n
-
-
-def decode_raw(st, max_tokens=128):
-    import llama_cpp
-
-    llama = llama_cpp.Llama(model_path=str(st.model_path()), n_ctx=st.n_ctx, seed=st.seed, verbose=False,
-                            n_threads=st.n_threads or max(1, len(os.sched_getaffinity(0))), n_gpu_layers=0)
-    best = 0.0
-    for _ in range(2):
-        t0 = time.perf_counter()
-        first = None
-        n = 0
-        for ch in llama.create_chat_completion(messages=PROMPT, max_tokens=max_tokens, temperature=0.0, stream=True):
-            if ch["choices"][0]["delta"].get("content"):
-                if first is None:
-                    first = time.perf_counter()
-                n += 1
-        end = time.perf_counter()
-        best = max(best, (n - 1) / max(1e-6, end - (first or t0)))
-    del llama
-    return best
 
 
 def run(turns: int = 8, adapt: bool = False) -> dict:
@@ -138,12 +105,11 @@ def run(turns: int = 8, adapt: bool = False) -> dict:
     out["question_ttft_p50_ms"], out["question_ttft_p95_ms"] = pct(ttft, 50), pct(ttft, 95)
     out["turn_p50_ms"], out["turn_p95_ms"] = pct(turn_ms, 50), pct(turn_ms, 95)
     out["turns"] = len(turn_ms)
-    app = max(decode_app(llm)[0] for _ in range(2))
-    out["decode_tok_s"] = round(app, 1)
-    del engine, llm
-    raw = decode_raw(st)
-    out["raw_decode_tok_s"] = round(raw, 1)
-    out["decode_ratio"] = round(app / raw, 3) if raw else None
+    if hasattr(llm, "llama"):  # in-process model: app streaming path vs raw Llama.generate, interleaved
+        d = compare(llm, PROMPT, n=128, reps=5)
+        out.update({"decode_tok_s": d["decode_tps_app"], "raw_decode_tok_s": d["decode_tps_raw"],
+                    "decode_ratio": d["ratio_app_raw"], "decode_runs": {"app": d["decode_tps_app_runs"],
+                                                                        "raw": d["decode_tps_raw_runs"]}})
     mem.stop = True
     out["peak_rss_mb"] = round(mem.peak / 2**20, 1)
     out["goals"] = {"turn_p50_ms": 1500, "turn_p95_ms": 3000, "decode_ratio": 0.95}

@@ -20,10 +20,11 @@ from interviewer.scoring import (FEATURES, Calibration, Scorer, load_calibration
                                  split_sentences, strip_injections)
 
 WITH = ["bias", "ref_cos", "kp_sim", "kp_min", "kp_terms", "ref_recall", "ans_prec", "length", "len_ratio", "q_cos",
-        "knn", "knn_sim", "krr", "ex_mean", "ex_gap", "lex_knn", "lex_sim"]
+        "knn", "knn_sim", "krr", "ex_mean", "ex_gap", "lex_knn", "lex_sim", "tok_recall"]
 # Without exemplars only features that mean the same thing on every question (similarity/recall against the
 # reference, length): per-question quantities such as the length ratio to a terse/verbose reference do not transfer.
-WITHOUT = ["bias", "ref_cos", "kp_sim", "kp_terms", "ref_recall", "length"]
+WITHOUT = ["bias", "ref_cos", "kp_sim", "kp_terms", "ref_recall", "length", "tok_recall"]
+DEMOTE = (1.0, 0.5, 0.2, 0.1, 0.05)
 
 
 def feature_matrix(scorer: Scorer, qs, with_exemplars: bool):
@@ -49,7 +50,41 @@ def warm(scorer: Scorer, qs) -> None:
         for a in q.answers:
             clean = strip_injections(a.text)[0]
             texts += [clean] + split_sentences(clean)
-    scorer._emb([t for t in texts if t])
+    texts = [t for t in texts if t]
+    scorer._emb(texts)
+    scorer._tok(list(dict.fromkeys(texts)))
+
+
+def within_r(pred, y, groups) -> float:
+    """Pearson of the deviations from each question's mean: how well answers to one question are ranked.
+
+    The criterion for everything that must transfer to unseen questions: on training, question-level means
+    of the signals do not follow the questions' mean scores (26 questions, r about 0.1), so a pooled fit
+    learns the training questions' idiosyncrasies instead."""
+    pred, y, groups = map(np.asarray, (pred, y, groups))
+    dp, dy = pred.astype(float).copy(), y.astype(float).copy()
+    for g in np.unique(groups):
+        m = groups == g
+        dp[m] -= dp[m].mean()
+        dy[m] -= dy[m].mean()
+    return float(np.corrcoef(dp, dy)[0, 1]) if dp.std() and dy.std() else 0.0
+
+
+def choose_demote(scorer: Scorer, qs) -> tuple[float, dict]:
+    """The weight of question words in the token recall, by within-question Pearson of that feature."""
+    by = {}
+    for d in DEMOTE:
+        scorer.cal = scorer.cal.model_copy(update={"tok_demote": d})
+        x, y, g = [], [], []
+        for gi, q in enumerate(qs):
+            rub = saf_rubric(q)
+            for a in q.answers:
+                clean = strip_injections(a.text)[0]
+                x.append(scorer.signals(rub, clean).features["tok_recall"])
+                y.append(a.score)
+                g.append(gi)
+        by[d] = round(within_r(x, y, g), 4)
+    return max(by, key=by.get), by
 
 
 def ridge(X, y, lam):
@@ -67,8 +102,9 @@ def cv_predict(X, y, folds, lam):
     return pred
 
 
-def select(X, y, folds, names, candidates, lams=(0.01, 0.1, 1.0, 10.0)):
-    """Greedy forward selection of features (bias always in) and the ridge penalty, by CV Pearson."""
+def select(X, y, folds, names, candidates, lams=(0.01, 0.1, 1.0, 10.0), groups=None):
+    """Greedy forward selection of features (bias always in) and the ridge penalty, by CV Pearson
+    (within-question Pearson when groups are given)."""
     idx = {n: i for i, n in enumerate(FEATURES)}
     chosen = ["bias"]
     best_r, best_lam = -1.0, lams[0]
@@ -80,7 +116,8 @@ def select(X, y, folds, names, candidates, lams=(0.01, 0.1, 1.0, 10.0)):
                 continue
             cols = [idx[n] for n in chosen + [c]]
             for lam in lams:
-                r = np.corrcoef(cv_predict(X[:, cols], y, folds, lam), y)[0, 1]
+                p = cv_predict(X[:, cols], y, folds, lam)
+                r = within_r(p, y, groups) if groups is not None else np.corrcoef(p, y)[0, 1]
                 if r > best_r + 0.002:
                     best_r, best_lam, best_c, improved = r, lam, c, True
         if improved:
@@ -101,12 +138,16 @@ def run(saf_dir=None, verbose=True, write=True, grid=True) -> dict:
     scorer = Scorer(emb, base.model_copy())
     warm(scorer, qs)
     emb.save()
-    groups = None
+    demote, by_demote = choose_demote(scorer, qs)
+    base = base.model_copy(update={"tok_demote": demote})
+    scorer.cal = base.model_copy()
+    if verbose:
+        print(f"tok_demote {demote} (training pearson by value: {by_demote})", flush=True)
     # 1) no exemplars: grouped CV by question (leave-one-question-out)
     Xn, yn, groups = feature_matrix(scorer, qs, False)
     # folds of ~5 questions each, like the unseen_questions split
-    w_without, chosen_n, lam_n, pred_n = select(Xn, yn, groups % 5, FEATURES, WITHOUT)
-    m_without = metrics(pred_n, yn)
+    w_without, chosen_n, lam_n, pred_n = select(Xn, yn, groups % 5, FEATURES, WITHOUT, groups=groups)
+    m_without = metrics(pred_n, yn) | {"within_question_pearson": round(within_r(pred_n, yn, groups), 4)}
     # 2) exemplar hyper-parameters and weights: LOO features, 10-fold CV over answers
     rng = np.random.default_rng(0)
     folds = rng.integers(0, 10, len(yn))
@@ -126,14 +167,14 @@ def run(saf_dir=None, verbose=True, write=True, grid=True) -> dict:
     m_with = metrics(pred_w, yw)
     cal = base.model_copy(update=dict(
         features=list(FEATURES), with_exemplars=w_with, without_exemplars=w_without, knn_k=k, knn_temp=t,
-        krr_gamma=g, krr_lambda=l, fitted_on="SAF v2.0 training (leave-one-out exemplars; grouped CV by question)",
+        krr_gamma=g, krr_lambda=l, tok_demote=demote, fitted_on="SAF v2.0 training (leave-one-out exemplars; grouped CV by question)",
         n=int(len(yn)),
         cv={"with_exemplars": {"features": chosen_w, "ridge": lam_w, **m_with},
             "without_exemplars": {"features": chosen_n, "ridge": lam_n, **m_without}}))
     if write:
         save_calibration(cal)
     out = {"n": int(len(yn)), "questions": len(qs), "cv": cal.cv, "knn_k": k, "knn_temp": t, "krr_gamma": g,
-           "krr_lambda": l, "llm_weight": cal.llm_weight, "seconds": round(time.perf_counter() - t0, 1)}
+           "krr_lambda": l, "tok_demote": demote, "tok_recall_pearson_by_demote": by_demote, "llm_weight": cal.llm_weight, "seconds": round(time.perf_counter() - t0, 1)}
     return out
 
 

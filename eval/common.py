@@ -75,6 +75,7 @@ class CachedEmbedder:
         self.inner = inner
         self.path = path
         self.store: dict[str, np.ndarray] = {}
+        self.tokens: dict[str, tuple] = {}
         self.dirty = False
         if path.exists():
             z = np.load(path, allow_pickle=False)
@@ -90,6 +91,13 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, 384), np.float32)
         return np.stack([self.store[t] for t in texts])
+
+    def token_vectors(self, texts):
+        """Not persisted (large); kept in memory for the run."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self.tokens]
+        for t, tv in zip(missing, self.inner.token_vectors(missing)):
+            self.tokens[t] = tv
+        return [self.tokens[t] for t in texts]
 
     def save(self):
         if self.dirty:

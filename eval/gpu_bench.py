@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 from pydantic import BaseModel
+
+from eval.decode import compare, med, raw_decode_tps
 
 RUBRIC = (
     "Role: senior data engineer. Rubric for this question: the candidate should explain idempotent writes "
@@ -108,24 +109,6 @@ def grader_msgs(question: str, answer: str, point: str) -> list[dict]:
     user_t = (root / "grade_keypoint_user.md").read_text()
     return [{"role": "system", "content": sys_t},
             {"role": "user", "content": user_t.format(question=question, answer=answer, point=point)}]
-
-
-def raw_decode_tps(L, toks: list[int], n: int) -> float:
-    """Tokens/s of n greedy decode steps through Llama.generate on toks (no EOS check, as rawbench)."""
-    L.reset()
-    it = L.generate(toks, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0)
-    next(it)  # the first token carries the prompt evaluation
-    t1 = time.perf_counter()
-    for _ in range(n):
-        next(it)
-    t2 = time.perf_counter()
-    it.close()
-    return n / (t2 - t1)
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def log(*a):
@@ -238,32 +221,7 @@ class Bench:
 
     # ---------------------------------------------------------------- decode
     def decode(self, n: int):
-        llm, L = self.llm, self.L
-        msgs = ask(conversation(), NEW_ANSWERS[0])
-        toks, _ = llm.prompt_tokens(msgs)
-        self.r["decode_prompt_tokens"] = len(toks)
-        raw, app = [], []
-        for i in range(self.reps + 1):
-            raw_tps = raw_decode_tps(L, toks, n)
-            # app: LlamaCppLLM.stream_chat (text out, stop strings, EOG check)
-            L.reset()
-            tf = None
-            for _chunk in llm.stream_chat(msgs, max_tokens=n + 1):
-                if tf is None:
-                    tf = time.perf_counter()
-            te = time.perf_counter()
-            k = llm.last_stats["completion_tokens"]
-            if i:
-                raw.append(raw_tps)
-                app.append((k - 1) / (te - tf) if k > 1 else None)
-        self.r["decode_tokens"] = n
-        self.r["decode_tps_raw_runs"] = [round(x, 2) for x in raw]
-        self.r["decode_tps_app_runs"] = [round(x, 2) if x else None for x in app]
-        self.r["decode_app_completion_tokens"] = k
-        self.r["decode_tps_raw"] = round(med(raw), 2)
-        self.r["decode_tps_app"] = round(med(app), 2) if med(app) else None
-        if self.r["decode_tps_app"]:
-            self.r["ratio_app_raw"] = round(self.r["decode_tps_app"] / self.r["decode_tps_raw"], 4)
+        self.r.update(compare(self.llm, ask(conversation(), NEW_ANSWERS[0]), n, self.reps))
         if self.r.get("bound_tps"):
             self.r["bound_fraction_raw"] = round(self.r["decode_tps_raw"] / self.r["bound_tps"], 4)
             if self.r["decode_tps_app"]:
@@ -414,7 +372,7 @@ class Bench:
                                "one sentence of feedback."}], ShortGrade, max_tokens=48)
                 except Exception as e:  # noqa: BLE001 - random weights may not close the JSON in 48 tokens
                     out.setdefault("json_errors", []).append(repr(e)[:120])
-                dt = time.perf_counter() - t
+                te = time.perf_counter()
                 nxt = prev + [{"role": "assistant", "content": first},
                               {"role": "user", "content": NEW_ANSWERS[2]}]
                 t2 = time.perf_counter()
@@ -423,10 +381,11 @@ class Bench:
                 d2 = time.perf_counter() - t2
                 g.close()
                 if i:
-                    gms.append(dt)
-                    json_ms.append(time.perf_counter() - tj)
+                    gms.append(tj - t)
+                    json_ms.append(te - tj)
                     nxt_ms.append(d2)
-            out[mode] = {"grade_ms": round(med(gms) * 1e3, 2), "next_question_ttft_ms": round(med(nxt_ms) * 1e3, 2),
+            out[mode] = {"grade_ms": round(med(gms) * 1e3, 2), "json_48_tokens_ms": round(med(json_ms) * 1e3, 2),
+                         "next_question_ttft_ms": round(med(nxt_ms) * 1e3, 2),
                          "yes_probabilities": [round(p, 4) for p in ps],
                          "grade_plus_next_ttft_ms": round((med(gms) + med(nxt_ms)) * 1e3, 2)}
             log(f"grading {mode}:", out[mode])
@@ -437,8 +396,11 @@ class Bench:
         best = min(ok, key=lambda m: ok[m]["grade_plus_next_ttft_ms"])
         self.r["grade_ms"] = ok[best]["grade_ms"]
         self.r["grade_mode_best"] = best
-        self.r["grade_note"] = ("grade_ms: 5 yes_probability calls + 1 JSON (max 48 tokens) with the best grader "
-                                "context by grade + next-question TTFT")
+        self.r["grade_note"] = ("grade_ms: the model's part of the app's hybrid grader (5 yes_probability calls, "
+                                "one per key point; the shipped calibration gives the small default model weight 0, "
+                                "so its default grade makes no model call), with the grader context that gives the lowest grade + "
+                                "next-question TTFT; the app's grader makes no JSON call, the 48-token JSON "
+                                "call is timed apart (json_48_tokens_ms) for a generated-feedback grader")
 
     # ---------------------------------------------------------------- concurrency
     def _four(self, make_llm, n_tokens: int, rounds: int) -> dict:

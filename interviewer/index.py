@@ -71,6 +71,21 @@ class Embedder:
                                   show_progress_bar=False)
         return v.astype(np.float32)
 
+    def token_vectors(self, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
+        """Word pieces of each text with their last-layer vectors (L2-normalised), for token alignment."""
+        if not texts:
+            return []
+        with self.lock:
+            vecs = self.model.encode(texts, batch_size=32, output_value="token_embeddings", convert_to_numpy=False,
+                                     show_progress_bar=False)
+            ids = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        out = []
+        for i, v in zip(ids, vecs):
+            v = v.float().numpy()
+            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+            out.append((self.model.tokenizer.convert_ids_to_tokens(i), v.astype(np.float32)))
+        return out
+
 
 @lru_cache(maxsize=4)
 def get_embedder(path: str) -> Embedder:

@@ -134,6 +134,7 @@ class Calibration(BaseModel):
     krr_gamma: float = 5.0
     krr_lambda: float = 1.0
     lex_temp: float = 10.0
+    tok_demote: float = 0.5
     fitted_on: str = "defaults"
     n: int = 0
     cv: dict = {}
@@ -141,13 +142,13 @@ class Calibration(BaseModel):
 
 FEATURES = [
     "bias", "ref_cos", "kp_sim", "kp_min", "kp_terms", "ref_recall", "ans_prec", "length", "len_ratio", "q_cos",
-    "knn", "knn_sim", "krr", "ex_mean", "ex_gap", "lex_knn", "lex_sim",
+    "knn", "knn_sim", "krr", "ex_mean", "ex_gap", "lex_knn", "lex_sim", "tok_recall",
 ]
 
 DEFAULT_CALIBRATION = Calibration(
     features=FEATURES,
-    with_exemplars=[0.0, 0.1, 0.1, 0.0, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.3, 0.0, 0.0, 0.3, 0.0],
-    without_exemplars=[-0.2, 0.5, 0.4, 0.0, 0.2, 0.2, 0.0, 0.1, 0.0, -0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    with_exemplars=[0.0, 0.1, 0.1, 0.0, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.3, 0.0, 0.0, 0.3, 0.0, 0.0],
+    without_exemplars=[0.3, 0.2, 0.2, 0.0, 0.1, 0.1, 0.0, 0.1, 0.0, -0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5],
 )
 
 
@@ -224,6 +225,26 @@ class LexIndex:
         return self.mat @ self.vec_tokens(lex_tokens(text))
 
 
+def _content_piece(tok: str) -> bool:
+    w = tok.lstrip("#")
+    return w.isalnum() and w.lower() not in LEX_STOP and tok not in ("[CLS]", "[SEP]")
+
+
+def token_recall(answer, reference, question, demote: float) -> float:
+    """How much of the reference's content the answer expresses, word piece by word piece (BERTScore recall:
+    each reference piece's best cosine among the answer's pieces), with the pieces the question already
+    contains down-weighted by `demote`. Arguments are (pieces, vectors) pairs from Embedder.token_vectors."""
+    (ta, va), (tr, vr) = answer, reference
+    ka = [i for i, t in enumerate(ta) if _content_piece(t)]
+    kr = [i for i, t in enumerate(tr) if _content_piece(t)]
+    if not ka or not kr:
+        return 0.0
+    q_pieces = set(question[0])
+    w = np.array([demote if tr[i] in q_pieces else 1.0 for i in kr])
+    best = (vr[kr] @ va[ka].T).max(axis=1)
+    return float((best * w).sum() / max(1e-9, w.sum()))
+
+
 class Scorer:
     """Model-independent signals of an answer against a rubric, from the embedder."""
 
@@ -233,6 +254,7 @@ class Scorer:
         self._cache: dict[str, np.ndarray] = {}
         self._dim = 384
         self._lex: dict[tuple, LexIndex] = {}
+        self._tok_cache: dict[str, tuple] = {}
 
     def _emb(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -243,6 +265,27 @@ class Scorer:
                 self._cache[t] = v
                 self._dim = len(v)
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+
+    def _tok(self, texts: list[str]) -> list[tuple]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._tok_cache]
+        if missing:
+            if len(self._tok_cache) + len(missing) > 20000:
+                self._tok_cache.clear()
+            self._tok_cache.update(zip(missing, self.embedder.token_vectors(missing)))
+        return [self._tok_cache[t] for t in texts]
+
+    def tok_recall(self, rubric: Rubric, answer: str) -> float:
+        """Token recall of the best reference, rescaled so that restating the question scores 0 and the
+        reference itself 1 (the question's own recall of the reference is each rubric's floor)."""
+        if not hasattr(self.embedder, "token_vectors") or not rubric.references:
+            return 0.0
+        d = self.cal.tok_demote
+        a, q, *refs = self._tok([answer, rubric.question or " ", *rubric.references])
+        best = 0.0
+        for r in refs:
+            floor = token_recall(q, r, q, d) if rubric.question else 0.0
+            best = max(best, (token_recall(a, r, q, d) - floor) / max(1e-3, 1 - floor))
+        return best
 
     def _exemplar_features(self, a_vec: np.ndarray, ex: list[tuple[str, float]]) -> dict[str, float]:
         cal = self.cal
@@ -361,6 +404,7 @@ class Scorer:
             "len_ratio": min(2.0, n_words / ref_words),
             "q_cos": q_cos,
             "knn": 0.0, "knn_sim": 0.0, "krr": 0.0, "ex_mean": 0.0, "ex_gap": 0.0, "lex_knn": 0.0, "lex_sim": 0.0,
+            "tok_recall": self.tok_recall(rubric, answer),
         }
         ex = [(a, s) for i, (a, s) in enumerate(rubric.exemplars) if i != exclude_exemplar and a.strip()]
         if ex:

@@ -1,6 +1,7 @@
 """The grade: schema, evidence quotes that are substrings of the answer, strong above weak and off-topic,
 injection never helps, overclaims flagged, same input same grade."""
 
+import numpy as np
 import pytest
 
 from interviewer.grader import Grader
@@ -98,3 +99,20 @@ def test_free_question_with_reference(grader):
                              "no self-clocking is needed.")
     bad = grader.grade_free("Which encoding should they use and why?", ref, "Manchester, because it is popular.")
     assert good.score > bad.score + 1
+
+
+def test_token_recall_ranks_a_paraphrase_above_an_off_topic_answer(embedder):
+    from interviewer.scoring import Rubric, Scorer
+
+    s = Scorer(embedder)
+    r = Rubric.from_reference("Why does ring all-reduce scale well?",
+                              "Each GPU sends and receives about 2(N-1)/N of the data, so the bandwidth cost "
+                              "per GPU stays constant as the ring grows.")
+    para = s.tok_recall(r, "Per GPU traffic is roughly twice the buffer whatever the number of ranks, so "
+                           "bandwidth per GPU does not grow with the ring.")
+    off = s.tok_recall(r, "I enjoy cooking pasta on weekends with my family.")
+    restated = s.tok_recall(r, "Ring all-reduce scales well.")
+    assert para > off and para > restated
+    pieces, vecs = embedder.token_vectors(["ring all-reduce"])[0]
+    assert len(pieces) == len(vecs) and pieces[0] == "[CLS]"
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)

@@ -107,3 +107,28 @@ def test_question_echo_and_keyword_lists_are_filler():
     base = sc.signals(r, "I would measure it.")
     echo = sc.signals(r, "I would measure it. How does NCCL all-reduce work?")
     assert echo.features == base.features
+
+
+def _pieces(words, vecs):
+    v = np.array(vecs, np.float32)
+    return words, v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_token_recall_counts_reference_pieces_the_answer_expresses():
+    from interviewer.scoring import token_recall
+
+    ref = _pieces(["[CLS]", "ring", "bandwidth", "[SEP]"], [[1, 1], [1, 0], [0, 1], [1, 1]])
+    question = _pieces(["[CLS]", "ring", "[SEP]"], [[1, 1], [1, 0], [1, 1]])
+    both = _pieces(["ring", "bandwidth"], [[1, 0], [0, 1]])
+    ring_only = _pieces(["ring"], [[1, 0]])
+    assert token_recall(both, ref, question, demote=1.0) == pytest.approx(1.0)
+    assert token_recall(ring_only, ref, question, demote=1.0) == pytest.approx(0.5)
+    # the question's own word counts less: restating "ring" earns less than saying "bandwidth"
+    assert token_recall(ring_only, ref, question, demote=0.1) == pytest.approx(0.1 / 1.1)
+    assert token_recall(_pieces(["the"], [[1, 0]]), ref, question, 1.0) == 0.0  # stop words carry nothing
+
+
+def test_a_fake_embedder_without_token_vectors_gives_no_token_recall():
+    s = Scorer(FakeEmbedder())
+    r = Rubric.from_reference("What is NCCL?", "NCCL is a collective communication library.")
+    assert s.signals(r, "NCCL is a collective library for GPUs.").features["tok_recall"] == 0.0

@@ -71,10 +71,19 @@ def run() -> str:
         L += ["", "Goals: Pearson >= 0.70 (unseen_answers), >= 0.65 (unseen_questions).", ""]
     cal = _load("calibrate")
     if cal:
-        L += ["### Calibration (training only)", "", "| weights | features chosen by CV | CV Pearson | CV QWK |",
-              "|---|---|---|---|"]
+        L += ["### Calibration (training only)", "",
+              "With exemplars (unseen answers to known questions) the features are chosen by 10-fold CV over "
+              "answers, by pooled Pearson; without exemplars (unseen questions) by CV grouped by question, by "
+              "within-question Pearson (how well answers to one question are ranked).", "",
+              "| weights | features chosen by CV | CV Pearson | CV within-question Pearson | CV QWK |",
+              "|---|---|---|---|---|"]
         for k, v in cal["cv"].items():
-            L.append(f"| {k} | {', '.join(v['features'])} | {v['pearson']} | {v['qwk']} |")
+            L.append(f"| {k} | {', '.join(v['features'])} | {v['pearson']} | "
+                     f"{v.get('within_question_pearson', '-')} | {v['qwk']} |")
+        if "tok_demote" in cal:
+            by = ", ".join(f"{d}: {r}" for d, r in cal.get("tok_recall_pearson_by_demote", {}).items())
+            L.append(f"\nToken recall: weight of the question's own words {cal['tok_demote']} (within-question "
+                     f"Pearson of the feature on training by weight: {by}).")
         L.append("")
     inj = _load("injection")
     if inj:

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     question_max_tokens: int = 96
     grader_context: str = Field("auto", description="where grading runs: shared (evicts the interview's KV "
                                 "cache), second (own context), state (save/restore the interview's KV cache); "
-                                "auto: state with GPU offload, shared on the CPU")
+                                "auto: second with GPU offload, shared on the CPU")
     prompt_lookup_tokens: int = Field(0, description="prompt-lookup speculative decoding: draft up to N tokens "
                                       "copied from the context (0: off)")
     prompt_lookup_ngram: int = Field(3, description="longest n-gram matched for prompt-lookup drafts")

@@ -41,7 +41,7 @@ def test_auto_grader_context_is_shared_on_cpu_only_build():
     s = Settings(n_ctx=512)
     assert s.grader_context == "auto"
     llm = LlamaCppLLM(s)
-    assert llm.grader_context == ("state" if llm.n_gpu_layers != 0 else "shared")
+    assert llm.grader_context == ("second" if llm.n_gpu_layers != 0 else "shared")
 
 
 @pytest.mark.parametrize("mode", ["state", "second"])
@@ -53,12 +53,12 @@ def test_grading_keeps_the_interview_prefix(fast, mode):
     fast.chat(msgs, max_tokens=4)
     ids_before = list(fast.llama.input_ids[: fast.llama.n_tokens])
     fast.grader_context = mode
-    if mode == "second":
-        fast._grader = fast._load()
+    assert fast._grader is None  # the second context is loaded by the first grading call, not before
     try:
         p = fast.yes_probability(GRADE)
         assert p == pytest.approx(p_shared, abs=1e-3)
         assert list(fast.llama.input_ids[: fast.llama.n_tokens]) == ids_before
+        assert (fast._grader is not None) == (mode == "second")
         fast.chat(msgs, max_tokens=1)
         assert fast.last_stats["cached_tokens"] == fast.last_stats["prompt_tokens"]
     finally:

@@ -487,11 +487,9 @@ class Bench:
             self.r["concurrent4_tps_server"] = None
             self.r["concurrent4_tps_server_reason"] = repr(e)[:300]
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            from eval.apprun import stop_process
+
+            stop_process(proc, timeout=10)
 
     def run(self):
         a = self.a

@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from eval.apprun import AppProcess
 
 ANSWERS = [
     "NCCL picks ring or tree by message size: ring is bandwidth-optimal for large messages, tree has logarithmic "
@@ -43,12 +38,6 @@ ANSWERS = [
     "I don't know the exact number. I would estimate it from the link bandwidth and the message size, then "
     "measure it on the real system rather than guess.",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(xs: list[float], q: float) -> float | None:
@@ -67,48 +56,6 @@ class Sent:
     session_id: str
     questions: dict[int, str] = field(default_factory=dict)
     answers: dict[int, str] = field(default_factory=dict)
-
-
-class App:
-    """python app.py on a free loopback port with a temp data dir; waits until the page answers."""
-
-    def __init__(self, data_dir: Path, startup_s: float = 300):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = data_dir.parent / "app.log"
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-        env.pop("INTERVIEWER_HOST", None)
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port), "--data-dir",
-             str(data_dir), "--knowledge", str(ROOT / "knowledge")],
-            cwd=str(data_dir.parent), env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + startup_s
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"app did not answer on {self.url} within {startup_s} s")
-            try:
-                self.proc.wait(timeout=0.5)  # bounded poll interval
-            except subprocess.TimeoutExpired:
-                pass
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
 
 
 def client_loop(i: int, url: str, deadline: float, n_questions: int, out: dict) -> None:
@@ -208,7 +155,7 @@ def run(clients: int = 8, seconds: float = 120, n_questions: int = 3, url: str |
     app = None
     try:
         if url is None:
-            app = App(tmp / "data")
+            app = AppProcess(tmp / "data", startup_s=300)
             url = app.url
         from gradio_client import Client
 
@@ -245,7 +192,7 @@ def run(clients: int = 8, seconds: float = 120, n_questions: int = 3, url: str |
         }
     finally:
         if app is not None:
-            app.stop()
+            app.stop(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -9,17 +9,16 @@ first question in Debian's Chromium (/usr/bin/chromium, driven by Playwright), a
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python scripts/screenshot.py`: the repo root is not on the path
+
+from eval.apprun import AppProcess  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
@@ -32,12 +31,6 @@ ANSWER = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
@@ -48,28 +41,10 @@ def main() -> int:
     from playwright.sync_api import expect, sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="interviewer-shot-"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log = open(tmp / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--data-dir", str(tmp / "data")],
-                            cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=log,
-                            stderr=subprocess.STDOUT)
+    app = None
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"app exited:\n{(tmp / 'app.log').read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("app did not start within 180 s")
-                try:
-                    proc.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    pass
+        app = AppProcess(tmp / "data", knowledge=None, cwd=ROOT)
+        url = app.url
         expect.set_options(timeout=60_000)
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -98,13 +73,8 @@ def main() -> int:
             b.close()
         print(f"wrote {args.out}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        if app is not None:
+            app.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -2,22 +2,16 @@
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 import interviewer  # noqa: F401  (sets the offline environment first)
+from eval.apprun import free_port  # noqa: F401  (re-exported for the tests)
 from interviewer.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import threading
 import pytest
 from pydantic import BaseModel
 
+from eval.apprun import stop_process
 from interviewer.config import Settings, default_model_path
 from interviewer.llm import ModelError, OpenAILLM
 from tests.conftest import free_port
@@ -29,8 +30,7 @@ def server():
     # keep draining so the server never blocks on a full pipe
     threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
     yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_process(proc)
 
 
 class Topic(BaseModel):

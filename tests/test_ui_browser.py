@@ -9,18 +9,13 @@ without it.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from eval.apprun import AppProcess
 from tests.conftest import ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,53 +26,10 @@ XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss_img=1"> $
 pytestmark = pytest.mark.timeout(240)
 
 
-def start_app(tmp: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, str, Path]:
-    """python app.py on a free port; returns once GET / answers 200 (polled), or fails with the app's log."""
-    port = free_port()
-    log = tmp / "app.log"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    env.pop("INTERVIEWER_HOST", None)
-    fh = open(log, "w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--data-dir", str(tmp / "data"),
-                             "--knowledge", str(ROOT / "knowledge"), *(extra or [])], cwd=str(tmp), env=env, stdout=fh,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"app exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, log
-        except urllib.error.HTTPError as e:  # with --auth the page answers 401 until logged in: it is up
-            if e.code in (401, 403):
-                return proc, url, log
-        except OSError:
-            pass
-        try:
-            proc.wait(timeout=0.5)  # a bounded wait between polls, not a synchronisation sleep
-        except subprocess.TimeoutExpired:
-            pass
-    proc.kill()
-    raise AssertionError(f"app did not answer on {url} within 180 s:\n{log.read_text()}")
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ui-browser")
-    proc, url, log = start_app(tmp)
-    yield url
-    stop_app(proc)
+    with AppProcess(tmp_path_factory.mktemp("ui-browser") / "data") as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +280,8 @@ def test_page_shows_loading_progress_until_the_engine_is_ready(browser, tmp_path
     from playwright.sync_api import expect
 
     llm = _FakeLLMServer()
-    proc, url, _ = start_app(tmp_path, extra=["--llm-url", llm.url])
+    app = AppProcess(tmp_path / "data", ["--llm-url", llm.url])
+    url = app.url
     try:
         ctx, page = open_page(browser, url)  # served before the engine is loaded
         loading = page.locator("#loading .loading")
@@ -356,13 +309,14 @@ def test_page_shows_loading_progress_until_the_engine_is_ready(browser, tmp_path
         assert c.predict(api_name="/loading_status")["ready"] is True
         ctx.close()
     finally:
-        stop_app(proc)
+        app.stop()
         llm.close()
 
     # A load that fails is shown in the page and reported by the API; Start stays disabled.
     bad = _FakeLLMServer(fail=True)
     bad.gate.set()
-    proc, url, _ = start_app(tmp_path, extra=["--llm-url", bad.url])
+    app = AppProcess(tmp_path / "data", ["--llm-url", bad.url])
+    url = app.url
     try:
         ctx, page = open_page(browser, url)
         expect(page.locator("#loading .loading.failed")).to_contain_text("Loading failed", timeout=180_000)
@@ -372,7 +326,7 @@ def test_page_shows_loading_progress_until_the_engine_is_ready(browser, tmp_path
             Client(url, verbose=False).predict("full", "", 1, api_name="/start_interview")
         ctx.close()
     finally:
-        stop_app(proc)
+        app.stop()
         bad.close()
 
 
@@ -405,20 +359,17 @@ def test_resume_an_unfinished_session_after_a_restart(browser, tmp_path):
     from gradio_client import Client
     from playwright.sync_api import expect
 
-    proc, url, _ = start_app(tmp_path)
-    try:
-        c = Client(url, verbose=False)
+    with AppProcess(tmp_path / "data") as app:
+        c = Client(app.url, verbose=False)
         r = c.predict("full", "", 2, api_name="/start_interview")
         sid = r["session_id"]
         first = "RESUME-1 first answer: ring all-reduce is bandwidth-optimal, tree has log latency."
         out = c.predict(sid, first, api_name="/submit_answer")
         assert not out["done"]
         pending_idx, pending_q = out["next"]["idx"], out["next"]["question"]
-    finally:
-        stop_app(proc)
 
-    proc, url, _ = start_app(tmp_path)
-    try:
+    with AppProcess(tmp_path / "data") as app:
+        url = app.url
         ctx, page = open_app(browser, url)
         page.get_by_text("Resume an unfinished session").click()
         dd = page.locator("#resume-session input")
@@ -438,5 +389,3 @@ def test_resume_an_unfinished_session_after_a_restart(browser, tmp_path):
         assert by_idx[0]["answer"] == first
         assert by_idx[pending_idx]["answer"].startswith("RESUME-2") and by_idx[pending_idx]["grade"]
         ctx.close()
-    finally:
-        stop_app(proc)

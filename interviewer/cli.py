@@ -172,7 +172,7 @@ def _play(args, iv, answers: list[str]) -> dict:
 def cmd_interview(args):
     eng = _engine(args)
     mode = "focus" if args.focus else "full"
-    iv = eng.start(mode=mode, focus=args.focus, n_questions=args.questions)
+    iv = eng.start(mode=mode, focus=args.focus, n_questions=args.questions, persona=args.persona)
     out(args, _play(args, iv, read_answers(args.answers)), "")
 
 
@@ -193,9 +193,11 @@ def cmd_resume(args):
         out(args, _play(args, iv, read_answers(args.answers)), "")
     else:
         cur = iv.current
-        out(args, {"session_id": iv.session_id, "turns_answered": sum(t.answer is not None for t in iv.turns),
+        out(args, {"session_id": iv.session_id, "persona": iv.persona,
+                   "turns_answered": sum(t.answer is not None for t in iv.turns),
                    "current": _turn_json(cur) if cur else None},
-            f"session {iv.session_id}: " + (f"next question: {cur.question}" if cur else "finished"))
+            f"session {iv.session_id} (persona {iv.persona}): "
+            + (f"next question: {cur.question}" if cur else "finished"))
 
 
 def cmd_grade(args):
@@ -224,7 +226,7 @@ def cmd_sessions(args):
     s = settings_from(args)
     rows = [x.model_dump() for x in Store(s.db_path).sessions()]
     out(args, rows, "\n".join(f"{r['id']} {r['created_at']} {r['mode']:5} turns={r['turns']} mean={r['mean_score']}"
-                              for r in rows) or "no sessions")
+                              f" persona={r['persona']}" for r in rows) or "no sessions")
 
 
 def cmd_replay(args):
@@ -263,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--answers", required=True, help="JSONL file of {\"answer\": ...} lines, - for stdin")
     i.add_argument("--questions", type=int, default=5)
     i.add_argument("--focus")
+    i.add_argument("--persona", help="interviewer persona: prompts/persona_<name>.md (default: the configured one, "
+                                     "env INTERVIEWER_PERSONA); stored with the session, so resume keeps it")
     i.set_defaults(fn=cmd_interview)
     dr = sub.add_parser("drill", parents=[c], help="drill the due items of the queue")
     dr.add_argument("--answers", required=True)

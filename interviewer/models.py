@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Coverage = Literal["covered", "partial", "missed"]
+# The interviewer persona of a session that does not name one: the app's default persona, which is also
+# what sessions stored before the persona was recorded were resumed with (store migration v2).
+DEFAULT_PERSONA = "nvidia_architect"
 
 
 class KeyPointResult(BaseModel):
@@ -71,6 +74,8 @@ class SessionInfo(BaseModel):
     model: str
     status: Literal["active", "done"] = "active"
     plan: list[str] = []
+    persona: str = Field(DEFAULT_PERSONA, description="the interviewer persona (prompts/persona_<name>.md, or "
+                         "interviewer_system) chosen at the start; a resumed session keeps it")
     turns: int = 0
     mean_score: float | None = None
 

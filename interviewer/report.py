@@ -59,7 +59,8 @@ def to_markdown(kb: KnowledgeBase, tr: Transcript) -> str:
     s = tr.session
     lines = [f"# Interview {s.id}", "",
              f"- Date: {s.created_at}", f"- Mode: {s.mode}" + (f" (focus: {s.focus})" if s.focus else ""),
-             f"- Model: {s.model}", f"- Mean score: {s.mean_score if s.mean_score is not None else '-'} / 5", ""]
+             f"- Interviewer persona: {s.persona}", f"- Model: {s.model}",
+             f"- Mean score: {s.mean_score if s.mean_score is not None else '-'} / 5", ""]
     for t in tr.turns:
         kind = "Follow-up" if t.is_follow_up else "Question"
         lines += [f"## {t.idx + 1}. {kind} — {area_name(kb, t.topic)} (`{t.question_id}`)", "", f"> {t.question}", ""]

@@ -3,6 +3,7 @@ and an Interview that asks, grades, follows up, schedules drills and commits eve
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -15,11 +16,14 @@ from interviewer.drill import due, is_weak, sm2
 from interviewer.grader import Grader
 from interviewer.index import Index
 from interviewer.knowledge import KnowledgeBase, Question, load_knowledge
+from interviewer.llm import ModelError
 from interviewer.models import Grade, SessionInfo, Transcript, Turn
 from interviewer.planner import Planner
 from interviewer.prompts import PROMPT_DIR, render
 from interviewer.scoring import KeyPointSpec, Rubric
-from interviewer.store import Store
+from interviewer.store import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 STRONG = 4.0
@@ -124,10 +128,10 @@ class Engine:
         else:
             raise ValueError(f"unknown mode {mode!r}: full, focus or drill")
         info = SessionInfo(id=uuid.uuid4().hex[:12], created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                           mode=mode, focus=focus, n_questions=len(plan), model=self.model_name, plan=plan)
+                           mode=mode, focus=focus, n_questions=len(plan), model=self.model_name, plan=plan,
+                           persona=persona)
         self.store.create_session(info)
         iv = Interview(self, info, [])
-        iv.persona = persona
         iv._ask_next_main()
         with self._lock:
             self._interviews[info.id] = iv
@@ -199,13 +203,16 @@ class Interview:
         self.current: Turn | None = None
         self.lock = threading.RLock()
         self.messages: list[dict[str, str]] = []
-        # the interviewer's system prompt (prompts/persona_<name>.md); not stored: a resumed session takes
-        # the configured default unless the caller sets it before the next question
-        self.persona: str = getattr(engine.settings, "persona", None) or "interviewer_system"
 
     @property
     def session_id(self) -> str:
         return self.info.id
+
+    @property
+    def persona(self) -> str:
+        """The interviewer's system prompt (prompts/persona_<name>.md): chosen at the start and stored with the
+        session, so a resumed interview keeps it whatever the configured default is now."""
+        return self.info.persona
 
     @property
     def done(self) -> bool:
@@ -251,11 +258,16 @@ class Interview:
                 persona_template(self.persona), role=eng.kb.jd.title, job_id=eng.kb.jd.job_id or "-",
                 context=eng.context_for(q))})
         prompt = render("interviewer_follow_up" if t.is_follow_up else "interviewer_ask", question=t.question)
+        self._fit_history(prompt)
         msgs = self.messages + [{"role": "user", "content": prompt}]
         parts: list[str] = []
-        for chunk in eng.llm.stream_chat(msgs, max_tokens=eng.settings.question_max_tokens):
-            parts.append(chunk)
-            yield chunk
+        try:
+            for chunk in eng.llm.stream_chat(msgs, max_tokens=eng.settings.question_max_tokens):
+                parts.append(chunk)
+                yield chunk
+        except (ModelError, ValueError, OSError) as e:  # the bank question is always a valid question
+            log.warning("question rephrasing failed, asking the bank question: %s", e)
+            parts = []
         text = "".join(parts).strip()
         if self._clean_question(text, t.question):
             t.question = text
@@ -263,6 +275,26 @@ class Interview:
         else:
             yield REPLACE + t.question
         self.messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": t.question}]
+
+    def _fit_history(self, prompt: str) -> None:
+        """Keep the rephrasing conversation inside the model's context: when the next prompt would not fit,
+        drop the oldest exchanges (never the system prompt) down to about half the room, so that the
+        conversation's cached prefix then serves several turns before the next cut."""
+        eng = self.engine
+        room = eng.settings.n_ctx - eng.settings.question_max_tokens - 64
+        count = getattr(eng.llm, "tokens", None) or (lambda s: len(s) // 2)
+
+        def size(ms: list[dict]) -> int:
+            return sum(count(m["content"]) + 8 for m in ms) + count(prompt) + 8
+
+        if size(self.messages) <= room:
+            return
+        head, rest = self.messages[:1], self.messages[1:]
+        while rest and size(head + rest) > room // 2:
+            rest = rest[1:]
+        while rest and rest[0]["role"] != "user":
+            rest = rest[1:]
+        self.messages = head + rest
 
     def _clean_question(self, text: str, original: str) -> bool:
         if not (15 <= len(text) <= 500) or not text.rstrip().endswith("?") or text.count("?") > 2:
@@ -281,11 +313,8 @@ class Interview:
             if not answer.strip():
                 raise AnswerError("the answer is empty: type an answer, or press Skip to move on")
             t0 = time.perf_counter()
-            t.answer = answer
-            grade = self.engine.grade_turn(t)
-            t.grade = grade
-            t.timings = {"grade_ms": round((time.perf_counter() - t0) * 1000, 1)}
-            self.engine.store.answer_turn(t)  # committed before the next question exists
+            grade = self.engine.grade_turn(t.model_copy(update={"answer": answer}))
+            self._commit_answer(t, answer, grade, {"grade_ms": round((time.perf_counter() - t0) * 1000, 1)})
             if self.messages:
                 self.messages.append({"role": "user", "content": answer[: self.engine.settings.max_answer_chars]})
             self._schedule_drill(t, grade)
@@ -297,11 +326,20 @@ class Interview:
             t = self.current
             if t is None:
                 raise AnswerError("this interview is finished; start a new one")
-            t.answer = ""
-            t.timings = {"skipped": 1.0}
-            self.engine.store.answer_turn(t)
+            self._commit_answer(t, "", None, {"skipped": 1.0})
             nxt = self._ask_next_main()
             return TurnResult(turn=t, grade=None, next=nxt, done=nxt is None)
+
+    def _commit_answer(self, t: Turn, answer: str, grade: Grade | None, timings: dict[str, float]) -> None:
+        """Commit the pending turn's answer before the next question exists. When the store refuses the write
+        (a full disk) the turn stays pending here as it does in the store, so the same answer can be
+        submitted again once there is room."""
+        t.answer, t.grade, t.timings = answer, grade, timings
+        try:
+            self.engine.store.answer_turn(t)
+        except StoreError:
+            t.answer, t.grade, t.timings, t.answered_at = None, None, {}, None
+            raise
 
     def end(self) -> None:
         with self.lock:

@@ -44,6 +44,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX turns_session ON turns(session_id, idx);
     """,
+    # v2: the interviewer persona chosen when a session starts, so that resuming it keeps that persona.
+    # Older sessions get nvidia_architect, the default persona they were resumed with until now.
+    """
+    ALTER TABLE sessions ADD COLUMN persona TEXT NOT NULL DEFAULT 'nvidia_architect';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -105,20 +110,32 @@ class Store:
             try:
                 return self.db.execute(sql, args)
             except sqlite3.OperationalError as e:
-                msg = str(e)
-                if "readonly" in msg or "read-only" in msg:
-                    raise StoreError(f"database {self.path} is read-only; set --data-dir to a writable folder") from e
-                if "full" in msg:
-                    raise StoreError(f"disk full while writing {self.path}; free space and retry") from e
-                raise StoreError(f"database {self.path}: {e}") from e
+                raise self._write_error(e) from e
+
+    def _write_error(self, e: sqlite3.OperationalError) -> StoreError:
+        """A failed write, in words: SQLite has rolled it back, so what was committed before is intact."""
+        msg, code = str(e), getattr(e, "sqlite_errorcode", 0)
+        if "readonly" in msg or "read-only" in msg:
+            return StoreError(f"database {self.path} is read-only; set --data-dir to a writable folder")
+        kept = f"this change was not saved; everything saved before it is kept in {self.path}"
+        if code == sqlite3.SQLITE_FULL or "full" in msg:
+            return StoreError(f"the disk is full: no room left for the database in the data dir {self.path.parent}; "
+                              f"{kept}. Free some space on that disk (or set --data-dir to a folder on another disk) "
+                              "and try again")
+        if code & 0xFF == sqlite3.SQLITE_IOERR:  # EFBIG, EDQUOT and EIO on a write all arrive here
+            return StoreError(f"could not write the database in the data dir {self.path.parent} ({e}): the disk may "
+                              f"be full, over its quota or failing; {kept}. Free some space or check the disk, "
+                              "then try again")
+        return StoreError(f"database {self.path}: {e}")
 
     # ------------------------------------------------------------------ sessions
 
     def create_session(self, info: SessionInfo) -> None:
         self._write(
-            "INSERT INTO sessions(id, created_at, mode, focus, n_questions, model, status, plan) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO sessions(id, created_at, mode, focus, n_questions, model, status, plan, persona)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
             (info.id, info.created_at, info.mode, info.focus, info.n_questions, info.model, info.status,
-             json.dumps(info.plan)),
+             json.dumps(info.plan), info.persona),
         )
 
     def set_status(self, session_id: str, status: str) -> None:
@@ -137,7 +154,7 @@ class Store:
     def _info(self, r: sqlite3.Row) -> SessionInfo:
         return SessionInfo(id=r["id"], created_at=r["created_at"], mode=r["mode"], focus=r["focus"],
                            n_questions=r["n_questions"], model=r["model"], status=r["status"],
-                           plan=json.loads(r["plan"]), turns=r["n"],
+                           plan=json.loads(r["plan"]), persona=r["persona"], turns=r["n"],
                            mean_score=None if r["mean"] is None else round(r["mean"], 2))
 
     def sessions(self) -> list[SessionInfo]:

@@ -19,6 +19,7 @@ from interviewer.drill import due
 from interviewer.knowledge import KnowledgeError, default_knowledge_dir
 from interviewer.report import scores_by_area, summarize, to_markdown, weakest_points
 from interviewer.session import AnswerError, Engine, Interview, fold_chunk, personas
+from interviewer.store import StoreError
 
 MODEL_QUEUE = "model"  # the one concurrency id of every event that touches the model or the index
 LEVEL_COLOURS = {"high": "#1b7f3b", "medium": "#b58900", "medium_low": "#cb4b16", "low": "#c62828"}
@@ -199,7 +200,8 @@ def render_transcript(engine: Engine, tr) -> str:
     s = tr.session
     head = (f'<div class="card transcript" data-session="{esc(s.id)}"><h3>Session {esc(s.id)}</h3>'
             f"<p>{esc(s.created_at)} · mode {esc(s.mode)}{(' · focus ' + esc(s.focus)) if s.focus else ''} · "
-            f"model {esc(s.model)} · status {esc(s.status)} · mean {esc(s.mean_score if s.mean_score is not None else '-')}"
+            f"persona {esc(s.persona.replace('_', ' '))} · model {esc(s.model)} · status {esc(s.status)} · "
+            f"mean {esc(s.mean_score if s.mean_score is not None else '-')}"
             f"</p></div>")
     parts = [head]
     for t in tr.turns:
@@ -493,7 +495,8 @@ def build(source: Engine | Loading) -> gr.Blocks:
         if eng is None:
             return gr.update()
         ss = [s for s in eng.sessions() if s.status == "active"]
-        choices = [(f"{s.created_at} · {s.mode} · {s.turns} turn(s) · {s.id}", s.id) for s in ss]
+        choices = [(f"{s.created_at} · {s.mode} · {s.persona.replace('_', ' ')} · {s.turns} turn(s) · {s.id}", s.id)
+                   for s in ss]
         return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     with gr.Blocks(title="Mock interviewer") as demo:
@@ -596,7 +599,7 @@ def build(source: Engine | Loading) -> gr.Blocks:
                 st["sid"] = iv.session_id
                 yield from ask(st, iv, card_html="")
 
-            def on_resume(sid, persona_v, st):
+            def on_resume(sid, st):
                 if not sid:
                     yield view(st, get_iv(st), "Pick an unfinished session to resume (Refresh list).")
                     return
@@ -608,8 +611,6 @@ def build(source: Engine | Loading) -> gr.Blocks:
                 if iv.current is None:
                     yield view(st, get_iv(st), f"Session {sid} is finished; pick it in Replay to read it.")
                     return
-                if persona_v and not iv.messages:
-                    iv.persona = persona_v
                 st = {"sid": iv.session_id, "shown": None}
                 yield from ask(st, iv, card_html="")
 
@@ -624,7 +625,7 @@ def build(source: Engine | Loading) -> gr.Blocks:
                                 awaiting=True), gr.update()
                 try:
                     res = iv.submit(text or "")
-                except AnswerError as e:
+                except (AnswerError, StoreError) as e:  # the answer stays in the box to send again
                     return view(st, iv, str(e)), gr.update()
                 st["shown"] = None
                 out = list(view(st, iv, "", render_grade(res.turn, res.grade), awaiting=not res.done))
@@ -671,7 +672,7 @@ def build(source: Engine | Loading) -> gr.Blocks:
             vis = dict(api_visibility="private", **q_limit)
             start.click(on_start, [mode, focus, n_q, persona, state], outs, **vis)
             if resume_btn is not None:
-                resume_btn.click(on_resume, [resume_dd, persona, state], outs, **vis)
+                resume_btn.click(on_resume, [resume_dd, state], outs, **vis)  # the stored persona, not the dropdown
                 resume_refresh.click(active_sessions, None, [resume_dd], api_visibility="private")
             submit.click(pack_submit, [answer, state], outs + [answer], **vis)
             nxt.click(on_next, [state], outs, **vis)
@@ -880,7 +881,7 @@ def build(source: Engine | Loading) -> gr.Blocks:
                 raise gr.Error(f"no session {session_id!r}") from e
             try:
                 res = iv.submit(answer)
-            except AnswerError as e:
+            except (AnswerError, StoreError) as e:
                 raise gr.Error(str(e))
             nxt = None
             if res.next is not None:

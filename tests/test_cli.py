@@ -1,4 +1,5 @@
-"""The CLI is a thin shell over the session API: headless interview, grading, sessions, replay, export."""
+"""The CLI is a thin shell over the session API: headless interview, grading, sessions, replay, export,
+resume; a session keeps the persona it was started with."""
 
 import json
 import subprocess
@@ -25,7 +26,7 @@ def state(tmp_path_factory, kb):
     f = tmp / "answers.jsonl"
     f.write_text("\n".join(json.dumps(a) for a in answers) + "\n")
     out = json.loads(run(["interview", "--answers", str(f), "--questions", "2", "--focus", "nccl_collectives",
-                          "--json"], tmp).stdout)
+                          "--persona", "hiring_manager", "--json"], tmp).stdout)
     return tmp, out
 
 
@@ -49,6 +50,18 @@ def test_sessions_replay_and_export(state):
            [t["answer"] for t in out["turns"]]
     md = run(["export", out["session_id"], "--format", "md"], tmp).stdout
     assert md.startswith(f"# Interview {out['session_id']}") and "**Score:" in md and "| key point |" in md
+
+
+def test_replay_export_and_resume_name_the_persona_the_interview_started_with(state):
+    """Started with --persona hiring_manager while the configured default is nvidia_architect: the JSON
+    replay, the Markdown export and a resume in a new process all name hiring_manager."""
+    tmp, out = state
+    sid = out["session_id"]
+    assert json.loads(run(["replay", sid, "--format", "json"], tmp).stdout)["session"]["persona"] == "hiring_manager"
+    assert "- Interviewer persona: hiring_manager\n" in run(["export", sid], tmp).stdout
+    assert json.loads(run(["resume", sid, "--json"], tmp).stdout)["persona"] == "hiring_manager"
+    rows = json.loads(run(["sessions", "--json"], tmp).stdout)
+    assert next(r for r in rows if r["id"] == sid)["persona"] == "hiring_manager"
 
 
 def test_grade_a_bank_question_and_a_free_question(tmp_path, kb):

@@ -1,5 +1,6 @@
 """The interview loop: follow-ups after weak answers, every turn committed, empty answers refused,
-and a process killed mid-grading resumes at the right turn with earlier turns intact."""
+a process killed mid-grading resumes at the right turn with earlier turns intact, and a resumed
+session keeps the persona it started with."""
 
 import json
 import signal
@@ -11,6 +12,7 @@ import pytest
 
 from interviewer.config import Settings
 from interviewer.session import AnswerError, Engine
+from interviewer.store import Store
 from tests.conftest import KNOWLEDGE, ROOT, env_for
 
 VAGUE = "Not sure, it depends on the system. I would look into it."
@@ -121,3 +123,44 @@ def test_killed_during_grading_resumes_at_the_right_turn(tmp_path):
     assert iv.current.idx == state["pending"] and iv.current.answer is None
     res = iv.submit(eng.kb.question(iv.current.question_id).model_answer)
     assert res.grade.score > 0
+
+
+def test_a_resumed_session_keeps_the_persona_it_was_started_with(tmp_path, engine):
+    """A session started with a persona other than the configured default, then resumed by a fresh Engine over
+    a fresh Store on the same database: the resumed interviewer still asks in that persona (its system prompt
+    is the one sent to the model), and the transcript names it."""
+    s = Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE, adapt_questions=True,
+                 question_max_tokens=16)  # what the model says does not matter here, only what it is told
+    assert s.persona == "nvidia_architect"
+    sent: list[list[dict]] = []
+
+    class Spy:
+        name = engine.llm.name
+
+        def stream_chat(self, messages, **kw):
+            sent.append(messages)
+            yield from engine.llm.stream_chat(messages, **kw)
+
+    def fresh_engine() -> Engine:  # a new Engine over a new Store; the model only words the questions
+        eng = Engine(s, engine.kb, engine.index, None, Store(s.db_path))
+        eng.llm = Spy()
+        return eng
+
+    first = fresh_engine()
+    iv = first.start(mode="focus", focus="ucx", n_questions=2, persona="hiring_manager")
+    "".join(iv.stream_question())
+    assert sent[-1][0]["content"].startswith("You are the hiring manager")
+    iv.submit(VAGUE)
+    sid, pending = iv.session_id, iv.current.idx
+    first.store.close()
+
+    fresh = fresh_engine()
+    resumed = fresh.interview(sid)
+    assert resumed is not iv and resumed.current.idx == pending
+    assert resumed.persona == "hiring_manager"
+    sent.clear()
+    "".join(resumed.stream_question())
+    system = sent[0][0]
+    assert system["role"] == "system" and system["content"].startswith("You are the hiring manager")
+    assert not system["content"].startswith("You are a senior NVIDIA engineer")  # the default persona's opening
+    assert fresh.transcript(sid).session.persona == "hiring_manager"

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_ui_browser import start_app, stop_app
+from eval.apprun import AppProcess
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -19,11 +19,8 @@ pytestmark = pytest.mark.timeout(240)
 def client(tmp_path_factory):
     from gradio_client import Client
 
-    proc, url, _ = start_app(tmp_path_factory.mktemp("ui-api"))
-    try:
-        yield Client(url, verbose=False)
-    finally:
-        stop_app(proc)
+    with AppProcess(tmp_path_factory.mktemp("ui-api") / "data") as app:
+        yield Client(app.url, verbose=False)
 
 
 def test_named_endpoints_are_listed(client):
@@ -134,11 +131,8 @@ def test_non_loopback_host_without_auth_warns(tmp_path):
 def test_auth_is_required_when_set(tmp_path):
     from gradio_client import Client
 
-    proc, url, _ = start_app(tmp_path, extra=["--auth", "alice:s3cret"])
-    try:
+    with AppProcess(tmp_path / "data", ["--auth", "alice:s3cret"]) as app:
         with pytest.raises(Exception):
-            Client(url, verbose=False).predict(api_name="/list_sessions")
-        c = Client(url, auth=("alice", "s3cret"), verbose=False)
+            Client(app.url, verbose=False).predict(api_name="/list_sessions")
+        c = Client(app.url, auth=("alice", "s3cret"), verbose=False)
         assert c.predict(api_name="/list_sessions") == []
-    finally:
-        stop_app(proc)

@@ -77,24 +77,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
+    def say(line: str) -> None:
+        # one write per line: the engine loads in a background thread while the main thread prints too
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
     def progress(frac: float, msg: str) -> None:
-        print(f"[{frac * 100:5.1f}%] {msg}", flush=True)
+        say(f"[{frac * 100:5.1f}%] {msg}")
 
     def loaded(engine) -> None:
         kb = engine.kb
         rep = getattr(engine, "ingest_report", None)
-        print(f"knowledge: {settings.knowledge_dir} — {kb.jd.title}; {len(kb.match.rows)} match rows, "
-              f"{len(kb.questions)} questions")
-        print(f"index: {rep.chunks if rep else engine.index.count()} chunks in {settings.index_dir}")
+        say(f"knowledge: {settings.knowledge_dir} — {kb.jd.title}; {len(kb.match.rows)} match rows, "
+            f"{len(kb.questions)} questions")
+        say(f"index: {rep.chunks if rep else engine.index.count()} chunks in {settings.index_dir}")
         info = engine.llm.info() if engine.llm else {}
         if info.get("backend") == "llama-cpp-python":
-            print(f"model: {info['model']} (llama-cpp-python; GPU offload "
-                  f"{'supported' if info['gpu_offload_supported'] else 'not supported (CPU build)'}, "
-                  f"{info['layers_offloaded']}/{info['n_layers']} layers on the GPU)")
+            say(f"model: {info['model']} (llama-cpp-python; GPU offload "
+                f"{'supported' if info['gpu_offload_supported'] else 'not supported (CPU build)'}, "
+                f"{info['layers_offloaded']}/{info['n_layers']} layers on the GPU)")
         elif info:
-            print(f"model: {info.get('model')} via {info.get('backend')} at {info.get('url')}")
-        print(f"data: {settings.data_dir}", flush=True)
-        print("ready", flush=True)
+            say(f"model: {info.get('model')} via {info.get('backend')} at {info.get('url')}")
+        say(f"data: {settings.data_dir}")
+        say("ready")
 
     def failed(e: BaseException) -> None:
         print(f"error: {e}\nloading failed; the page shows the error. Fix it and restart (Ctrl+C).",
@@ -106,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = ui.build(loading)
     loading.start(progress=progress, on_ready=loaded, on_error=failed)
     scheme = "http"
-    print(f"serving on {scheme}://{settings.host}:{settings.port}" + (" (auth required)" if settings.auth else "")
-          + "; loading the engine in the background", flush=True)
+    say(f"serving on {scheme}://{settings.host}:{settings.port}" + (" (auth required)" if settings.auth else "")
+        + "; loading the engine in the background")
     demo.launch(**ui.launch_kwargs(settings))
     return 0
 

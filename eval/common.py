@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from interviewer.scoring import fill_cache
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -83,21 +85,14 @@ class CachedEmbedder:
                 self.store[str(t)] = v
 
     def encode(self, texts):
-        missing = [t for t in dict.fromkeys(texts) if t not in self.store]
-        if missing:
-            for t, v in zip(missing, self.inner.encode(missing)):
-                self.store[t] = v
-            self.dirty = True
-        if not texts:
-            return np.zeros((0, 384), np.float32)
-        return np.stack([self.store[t] for t in texts])
+        n = len(self.store)
+        vecs = fill_cache(self.store, texts, self.inner.encode)
+        self.dirty |= len(self.store) != n
+        return np.stack(vecs) if vecs else np.zeros((0, 384), np.float32)
 
     def token_vectors(self, texts):
         """Not persisted (large); kept in memory for the run."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self.tokens]
-        for t, tv in zip(missing, self.inner.token_vectors(missing)):
-            self.tokens[t] = tv
-        return [self.tokens[t] for t in texts]
+        return fill_cache(self.tokens, texts, self.inner.token_vectors)
 
     def save(self):
         if self.dirty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,9 +72,9 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(6000, description="answers longer than this are truncated for the model only")
     max_follow_ups: int = 2
     question_max_tokens: int = 96
-    grader_context: str = Field("auto", description="where grading runs: shared (evicts the interview's KV "
-                                "cache), second (own context), state (save/restore the interview's KV cache); "
-                                "auto: second with GPU offload, shared on the CPU")
+    grader_context: Literal["auto", "shared", "second", "state"] = Field(
+        "auto", description="where grading runs: shared (evicts the interview's KV cache), second (own context), "
+        "state (save/restore the interview's KV cache); auto: second with GPU offload, shared on the CPU")
     prompt_lookup_tokens: int = Field(0, description="prompt-lookup speculative decoding: draft up to N tokens "
                                       "copied from the context (0: off)")
     prompt_lookup_ngram: int = Field(3, description="longest n-gram matched for prompt-lookup drafts")

@@ -225,6 +225,16 @@ class LexIndex:
         return self.mat @ self.vec_tokens(lex_tokens(text))
 
 
+def fill_cache(cache: dict, texts: list[str], compute, cap: int | None = None) -> list:
+    """The cached value of each text, computing the missing ones in one batch (the cache starts over past cap)."""
+    missing = [t for t in dict.fromkeys(texts) if t not in cache]
+    if missing:
+        if cap and len(cache) + len(missing) > cap:
+            cache.clear()
+        cache.update(zip(missing, compute(missing)))
+    return [cache[t] for t in texts]
+
+
 def _content_piece(tok: str) -> bool:
     w = tok.lstrip("#")
     return w.isalnum() and w.lower() not in LEX_STOP and tok not in ("[CLS]", "[SEP]")
@@ -257,22 +267,14 @@ class Scorer:
         self._tok_cache: dict[str, tuple] = {}
 
     def _emb(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            if len(self._cache) + len(missing) > 50000:
-                self._cache.clear()
-            for t, v in zip(missing, self.embedder.encode(missing)):
-                self._cache[t] = v
-                self._dim = len(v)
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+        vecs = fill_cache(self._cache, texts, self.embedder.encode, cap=50000)
+        if not vecs:
+            return np.zeros((0, self._dim), np.float32)
+        self._dim = len(vecs[0])
+        return np.stack(vecs)
 
     def _tok(self, texts: list[str]) -> list[tuple]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._tok_cache]
-        if missing:
-            if len(self._tok_cache) + len(missing) > 20000:
-                self._tok_cache.clear()
-            self._tok_cache.update(zip(missing, self.embedder.token_vectors(missing)))
-        return [self._tok_cache[t] for t in texts]
+        return fill_cache(self._tok_cache, texts, self.embedder.token_vectors, cap=20000)
 
     def tok_recall(self, rubric: Rubric, answer: str) -> float:
         """Token recall of the best reference, rescaled so that restating the question scores 0 and the

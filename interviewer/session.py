@@ -112,7 +112,7 @@ class Engine:
 
     def start(self, mode: str = "full", focus: str | None = None, n_questions: int = 5,
               persona: str | None = None) -> "Interview":
-        persona = persona or getattr(self.settings, "persona", None) or "interviewer_system"
+        persona = persona or self.settings.persona or "interviewer_system"
         persona_template(persona)  # an unknown persona fails before anything is stored
         if n_questions < 1:
             raise ValueError("n_questions must be at least 1")

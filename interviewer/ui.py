@@ -530,7 +530,7 @@ def build(source: Engine | Loading) -> gr.Blocks:
             else:
                 with gr.Row():
                     names = personas()
-                    default = getattr(settings, "persona", None) or "interviewer_system"
+                    default = settings.persona or "interviewer_system"
                     persona = gr.Dropdown([(n.replace("_", " "), n) for n in names], label="Interviewer persona",
                                           value=default if default in names else (names[0] if names else None),
                                           elem_id=f"{prefix}persona",

@@ -59,7 +59,7 @@ def within_r(pred, y, groups) -> float:
     """Pearson of the deviations from each question's mean: how well answers to one question are ranked.
 
     The criterion for everything that must transfer to unseen questions: on training, question-level means
-    of the signals do not follow the questions' mean scores (26 questions, r about 0.1), so a pooled fit
+    of the signals barely follow the questions' mean scores (26 questions), so a pooled fit
     learns the training questions' idiosyncrasies instead."""
     pred, y, groups = map(np.asarray, (pred, y, groups))
     dp, dy = pred.astype(float).copy(), y.astype(float).copy()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MatchLevel = Literal["high", "medium", "medium_low", "low"]
 Priority = Literal["P0", "P1", "P2"]
@@ -117,32 +117,63 @@ class MatchTable(_Strict):
         return self
 
 
+def _compile_all(v: list[str]) -> list[str]:
+    for p in v:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise ValueError(f"pattern {p!r} is not a valid regular expression: {e}") from e
+    return v
+
+
+# Case-insensitive regular expressions, checked to compile when the file loads.
+Patterns = Annotated[list[str], AfterValidator(_compile_all)]
+
+
+class Misconception(_Strict):
+    """A wrong statement interviewers hear about a key point; an answer that makes it contradicts the point."""
+
+    statement: str = Field(min_length=5)
+    # Case-insensitive regular expressions that detect the statement in an answer's sentence.
+    patterns: Patterns = []
+
+
+class Fact(_Strict):
+    """A number a key point states, checked as a number with its unit: 63 GB/s +- 3 for PCIe Gen5 x16."""
+
+    name: str = Field(min_length=3)
+    value: float
+    unit: str = ""
+    tolerance: float = Field(0.0, ge=0, description="absolute, in the fact's unit")
+    # Words that locate the number in an answer (the sentence must carry one), e.g. ["gen5", "x16"].
+    terms: list[str] = []
+
+
 class KeyPoint(_Strict):
     point: str = Field(min_length=3)
     # Words or short phrases whose presence signals the point (case-insensitive), for the
-    # model-independent part of the grade.
+    # model-independent part of the grade. Specific to the point: never generic words any answer hits.
     terms: list[str] = []
+    misconceptions: list[Misconception] = []
+    facts: list[Fact] = []
+    # An honest-boundary point ("I have not run X in production"): met by an honest statement of the
+    # limit, never by a claim of mastery; mastery_claims are the regexes of such claims for this point.
+    boundary: bool = False
+    mastery_claims: Patterns = []
 
 
 class RedFlag(_Strict):
     flag: str = Field(min_length=3)
     # Case-insensitive regular expressions that detect the flag in an answer.
-    patterns: list[str] = []
-
-    @field_validator("patterns")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        for p in v:
-            try:
-                re.compile(p)
-            except re.error as e:
-                raise ValueError(f"pattern {p!r} is not a valid regular expression: {e}") from e
-        return v
+    patterns: Patterns = []
 
 
 class FollowUp(_Strict):
     question: str = Field(min_length=5)
-    key_point: int = Field(ge=0, description="index into key_points this follow-up probes")
+    key_point: int = Field(ge=0, description="index into the parent's key_points this follow-up probes")
+    # The follow-up's own rubric: what a good answer to *this* question says, and a short reference answer.
+    key_points: list[KeyPoint] = Field([], max_length=5)
+    reference: str = ""
 
 
 class Example(_Strict):

@@ -164,6 +164,8 @@ class KeyPoint(_Strict):
 
 class RedFlag(_Strict):
     flag: str = Field(min_length=3)
+    # overclaim: a claim of experience the CV does not show; misconception: a wrong technical statement.
+    kind: Literal["overclaim", "misconception"] = "misconception"
     # Case-insensitive regular expressions that detect the flag in an answer.
     patterns: Patterns = []
 

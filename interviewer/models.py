@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Coverage = Literal["covered", "partial", "missed"]
+# contradicted: the answer states something wrong about the point (worse than missing it).
+Coverage = Literal["covered", "partial", "missed", "contradicted"]
 # The interviewer persona of a session that does not name one: the app's default persona, which is also
 # what sessions stored before the persona was recorded were resumed with (store migration v2).
 DEFAULT_PERSONA = "nvidia_architect"
@@ -17,11 +18,27 @@ class KeyPointResult(BaseModel):
     status: Coverage
     confidence: float = Field(ge=0, le=1, description="model-independent coverage estimate")
     evidence: str = Field("", description="exact substring of the answer, or empty")
+    correction: str = Field("", description="for a contradicted point: what is true, from the rubric")
 
 
 class RedFlagHit(BaseModel):
     flag: str
     quote: str = Field(description="exact substring of the answer")
+
+
+class Check(BaseModel):
+    """One signal that decided the grade, shown so the user knows how far to trust the number."""
+
+    name: Literal["meaning", "terms", "facts", "misconceptions", "honesty", "model", "exemplars"]
+    summary: str = Field(description="what it found, in a short sentence")
+    confidence: float = Field(ge=0, le=1, description="how much this signal is to be trusted on this answer")
+
+
+class Ignored(BaseModel):
+    """A sentence left out of grading, and why (instructions to the grader, a question restated...)."""
+
+    sentence: str
+    reason: str
 
 
 class SubScores(BaseModel):
@@ -42,6 +59,9 @@ class Grade(BaseModel):
     how_to_say_zh: str = ""
     notes: list[str] = Field(default_factory=list, description="e.g. answer truncated, injection ignored")
     scorer: str = "hybrid"
+    checks: list[Check] = []
+    ignored: list[Ignored] = []
+    verdict: str = Field("", description="the calibrated verdict words for the score band")
 
     def missed(self) -> list[int]:
         return [i for i, k in enumerate(self.key_points) if k.status != "covered"]

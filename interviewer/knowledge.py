@@ -217,6 +217,42 @@ class QuestionFile(_Strict):
     questions: list[Question] = Field(min_length=1)
 
 
+# --------------------------------------------------------------------------- stories
+
+# The structure every deep-dive answer follows; each is a slot `{field}` in a deep-dive model answer.
+STORY_FIELDS = ("situation", "numbers", "trade_off", "mistake", "boundary")
+# A story field whose text starts with this marker is a prompt for the user, never shown as a fact.
+TO_FILL = "TO FILL"
+
+
+class Story(_Strict):
+    """The candidate's own material for one deep-dive question, in knowledge/stories.md (user-owned)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$", description="the deep-dive question id")
+    # CV item ids (e.g. AI1, PF2) the story rests on; each must exist in cv.md.
+    cv: list[str] = []
+    situation: str = ""
+    numbers: str = ""
+    trade_off: str = ""
+    mistake: str = ""
+    boundary: str = ""
+
+    def filled(self, field: str) -> str:
+        """The user's text for a story field, or "" when it is empty or still marked TO FILL."""
+        text = getattr(self, field)
+        return "" if not text or text.upper().startswith(TO_FILL) else text
+
+    def prompt(self, field: str) -> str:
+        """What the user still has to write for a field: the text after TO FILL, or the field name."""
+        text = getattr(self, field)
+        hint = text[len(TO_FILL):].lstrip(" :") if text.upper().startswith(TO_FILL) else ""
+        return hint or field.replace("_", "-")
+
+
+class Stories(_Strict):
+    stories: list[Story] = []
+
+
 class KnowledgeBase(BaseModel):
     """Everything loaded from one knowledge folder."""
 
@@ -226,6 +262,8 @@ class KnowledgeBase(BaseModel):
     positioning: Positioning
     match: MatchTable
     questions: list[Question] = []
+    # Deep-dive stories by question id, from the optional stories.md.
+    stories: dict[str, Story] = {}
 
     def row(self, topic: str) -> MatchRow | None:
         return next((r for r in self.match.rows if r.id == topic), None)
@@ -469,8 +507,91 @@ def load_knowledge(root: Path | str) -> KnowledgeBase:
     match = _validate(MatchTable, _yaml(mpath), mpath)
     kb = KnowledgeBase(root=root, jd=jd, cv=cv, positioning=pos, match=match)
     kb.questions = load_questions(root / "questions", kb.topic_ids())
+    kb.stories = load_stories(root / STORIES_FILE, kb)
     return kb
 
 
 def default_knowledge_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "knowledge"
+
+
+# --------------------------------------------------------------------------- stories: loading and answers
+
+STORIES_FILE = "stories.md"
+_STORY_FIELD = re.compile(r"^\s*[-*+]\s+([a-z_]+)\s*:\s*(.*)$")
+_SLOT = re.compile(r"\{(" + "|".join(STORY_FIELDS) + r")\}")
+
+
+def parse_stories(text: str) -> dict:
+    """Split stories.md into {"stories": [...]}: one `## <question id>` section per story, bullets
+    `- field: text` (situation, numbers, trade_off, mistake, boundary, cv), indented lines continuing
+    the previous field. `cv:` is a comma-separated list of CV item ids."""
+    front = _FRONT.match(text)
+    body = text[front.end():] if front else text
+    stories: list[dict] = []
+    field = None
+    for raw in body.splitlines():
+        line = raw.rstrip()
+        if line.startswith("## "):
+            stories.append({"id": line[3:].strip()})
+            field = None
+            continue
+        if not stories or not line.strip() or line.startswith("# ") or line.lstrip().startswith("<!--"):
+            continue
+        m = _STORY_FIELD.match(line)
+        if m:
+            field = m.group(1)
+            if field in stories[-1]:
+                raise ValueError(f"section {stories[-1]['id']!r}: field {field!r} given twice")
+            stories[-1][field] = m.group(2).strip()
+        elif field and raw[:1].isspace():
+            stories[-1][field] = (stories[-1][field] + " " + line.strip()).strip()
+        else:
+            raise ValueError(f"section {stories[-1]['id']!r}: expected '- field: text', got {line.strip()[:60]!r}")
+    for s in stories:
+        if isinstance(s.get("cv"), str):
+            s["cv"] = [c.strip() for c in s["cv"].split(",") if c.strip()]
+    return {"stories": stories}
+
+
+def load_stories(path: Path, kb: KnowledgeBase) -> dict[str, Story]:
+    """Load the optional stories file; every story must name a deep-dive question and real CV items."""
+    if not path.is_file():
+        return {}
+    try:
+        data = parse_stories(_read(path))
+    except ValueError as e:
+        raise KnowledgeError(f"{path}: invalid\n  {e}") from e
+    parsed: Stories = _validate(Stories, data, path)
+    deep = {q.id for q in kb.questions if q.kind == "deep_dive"}
+    cv_ids = {it.id for a in kb.cv.areas for it in a.items}
+    out: dict[str, Story] = {}
+    for i, s in enumerate(parsed.stories):
+        where = f"{path}: invalid\n  stories[{i}] (id={s.id})"
+        if s.id in out:
+            raise KnowledgeError(f"{where}.id: duplicate section")
+        if deep and s.id not in deep:
+            raise KnowledgeError(f"{where}.id: no deep-dive question with this id; known: {sorted(deep)}")
+        unknown = [c for c in s.cv if c not in cv_ids]
+        if unknown:
+            raise KnowledgeError(f"{where}.cv: {unknown} are not item ids in cv.md")
+        out[s.id] = s
+    return out
+
+
+def story_answer(kb: KnowledgeBase, question: Question) -> str:
+    """The better answer to show for a question: for a deep dive, its model-answer template with each
+    `{field}` slot filled from the user's story, or left as a visible prompt to fill, never invented."""
+    if not _SLOT.search(question.model_answer):
+        return question.model_answer
+    story = kb.stories.get(question.id)
+
+    def fill(m: re.Match) -> str:
+        field = m.group(1)
+        text = story.filled(field) if story else ""
+        if text:
+            return text.rstrip(".")
+        hint = story.prompt(field) if story else field.replace("_", "-")
+        return f"[{field.replace('_', '-')}: your own, from {STORIES_FILE} section {question.id}: {hint}]"
+
+    return _SLOT.sub(fill, question.model_answer)

@@ -125,14 +125,19 @@ def cmd_doctor(args):
 
 
 def cmd_questions(args):
-    from interviewer.knowledge import load_knowledge
+    """List the question bank (every field with --json), or with --coverage how many questions cite each JD item."""
+    from interviewer.knowledge import MIN_QUESTIONS_PER_JD_ITEM, jd_coverage, load_knowledge
 
     kb = load_knowledge(settings_from(args).knowledge_dir)
-    rows = [{"id": q.id, "topic": q.topic, "priority": q.priority, "difficulty": q.difficulty, "question": q.question,
-             "key_points": [k.point for k in q.key_points], "red_flags": [f.flag for f in q.red_flags],
-             "follow_ups": [f.question for f in q.follow_ups], "model_answer": q.model_answer}
-            for q in kb.questions if not args.topic or q.topic == args.topic]
-    out(args, rows, "\n".join(f"{r['id']:28} {r['priority']} d{r['difficulty']} {r['question'][:90]}" for r in rows))
+    if args.coverage:
+        cov = jd_coverage(kb)
+        lines = [f"{i:4} {n:3}{'  < ' + str(MIN_QUESTIONS_PER_JD_ITEM) if i in cov['uncovered'] else ''}"
+                 for i, n in cov["jd"].items()]
+        out(args, cov, "\n".join(lines + [f"uncovered: {', '.join(cov['uncovered']) or 'none'}"]))
+        return
+    qs = [q for q in kb.questions if not args.topic or q.topic == args.topic]
+    out(args, [q.model_dump(mode="json") for q in qs],
+        "\n".join(f"{q.id:28} {q.priority} d{q.difficulty} {q.question[:90]}" for q in qs))
 
 
 def _engine(args, with_llm=True):
@@ -260,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(fn=cmd_doctor)
     q = sub.add_parser("questions", parents=[c], help="list the question bank")
     q.add_argument("--topic")
+    q.add_argument("--coverage", action="store_true", help="questions per JD item, and the items under the minimum")
     q.set_defaults(fn=cmd_questions)
     i = sub.add_parser("interview", parents=[c], help="a headless interview from an answers file")
     i.add_argument("--answers", required=True, help="JSONL file of {\"answer\": ...} lines, - for stdin")

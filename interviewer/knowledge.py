@@ -595,3 +595,20 @@ def story_answer(kb: KnowledgeBase, question: Question) -> str:
         return f"[{field.replace('_', '-')}: your own, from {STORIES_FILE} section {question.id}: {hint}]"
 
     return _SLOT.sub(fill, question.model_answer)
+
+
+# --------------------------------------------------------------------------- coverage
+
+# Issue 13's goal: every JD duty, hard requirement and plus is asked about by at least three questions.
+MIN_QUESTIONS_PER_JD_ITEM = 3
+
+
+def jd_coverage(kb: KnowledgeBase) -> dict:
+    """How many questions cite each JD item in their `sources` ("JD W2"), and the items below the minimum."""
+    items = [it.id for it in (*kb.jd.duties, *kb.jd.requirements, *kb.jd.pluses)]
+    counts = {i: 0 for i in items}
+    for q in kb.questions:
+        for ref in {s.split()[-1] for s in q.sources if s.upper().startswith("JD ")}:
+            if ref in counts:
+                counts[ref] += 1
+    return {"jd": counts, "uncovered": [i for i in items if counts[i] < MIN_QUESTIONS_PER_JD_ITEM]}

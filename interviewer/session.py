@@ -1,26 +1,30 @@
-"""Session API shared by the CLI and the UI: the Engine (knowledge, index, model, grader, store, planner)
-and an Interview that asks, grades, follows up, schedules drills and commits every turn."""
+"""Session API shared by the CLI and the UI: Records (the stored side: transcripts, attempts, drill schedule,
+progress, export), the Engine (knowledge, index, model, grader, store, planner) and an Interview that asks,
+grades, follows up, schedules drills and commits every turn. The UI and the CLI reach the store and the
+reports only through these classes."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, Literal
 
 from interviewer.config import Settings
-from interviewer.drill import due, is_weak, sm2
+from interviewer.drill import WEAK_STATUSES, DueDrill, due, is_weak, schedule, sm2
 from interviewer.grader import Grader
-from interviewer.index import Index
-from interviewer.knowledge import KnowledgeBase, Question, load_knowledge
+from interviewer.index import Index, IngestReport
+from interviewer.knowledge import KnowledgeBase, KnowledgeError, Question, default_knowledge_dir, load_knowledge
 from interviewer.llm import ModelError
 from interviewer.models import Grade, SessionInfo, Transcript, Turn
 from interviewer.planner import Planner
 from interviewer.prompts import PROMPT_DIR, render
-from interviewer.scoring import KeyPointSpec, Rubric
+from interviewer import report
 from interviewer.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,28 @@ def persona_template(persona: str | None) -> str:
     return f"persona_{persona}"
 
 
+def drill_target(question_id: str, key_point: int) -> str:
+    """A plan entry of a "drill the weak answers now" session: one key point of one bank question."""
+    return f"{question_id}#{key_point}"
+
+
+def parse_target(entry: str) -> tuple[str, int | None]:
+    """(question id, key point index or None) of a plan entry: a question id, or a drill target."""
+    qid, sep, kp = entry.partition("#")
+    return (qid, int(kp)) if sep else (qid, None)
+
+
+@dataclass
+class WeakPoint:
+    """A key point the candidate missed or got wrong in one session, to be drilled."""
+
+    question_id: str
+    key_point: int
+    point: str
+    status: str
+    correction: str = ""
+
+
 @dataclass
 class TurnResult:
     turn: Turn
@@ -70,15 +96,108 @@ class TurnResult:
     done: bool
 
 
-class Engine:
+class Records:
+    """The stored side of the session API, no model needed: sessions, transcripts, attempts, the drill
+    schedule, progress reports, exports and the weak points of a session."""
+
+    def __init__(self, settings: Settings, kb: KnowledgeBase, store: Store):
+        self.settings = settings
+        self.kb = kb
+        self.store = store
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Records":
+        """Records over the configured knowledge folder and database (for commands that grade nothing)."""
+        settings.ensure_data_dir()
+        return cls(settings, load_knowledge(settings.knowledge_dir), Store(settings.db_path))
+
+    def sessions(self) -> list[SessionInfo]:
+        """Every stored session, newest first."""
+        return self.store.sessions()
+
+    def transcript(self, session_id: str) -> Transcript:
+        """The graded transcript of one session; KeyError naming the id when there is none."""
+        return self.store.transcript(session_id)
+
+    def attempts(self, question_id: str) -> list[Turn]:
+        """Every answered main turn of one bank question across sessions, oldest first."""
+        return self.store.attempts_of(question_id)
+
+    def due_drills(self, now: datetime | None = None) -> list[DueDrill]:
+        """The whole drill queue with due dates, soonest first (due_now marks what can be drilled today)."""
+        return schedule(self.store.drill_queue(), now)
+
+    def summary(self, session_id: str) -> dict:
+        """The end-of-session summary: mean, scores per JD area, weakest (contradicted, missed) points."""
+        return report.summarize(self.kb, self.transcript(session_id))
+
+    def progress(self, n_weakest: int = 8) -> dict:
+        """Across all sessions: mean score per JD area, the weakest key points, and each session's mean
+        (oldest first) for the trend."""
+        turns = self.store.all_answered()
+        trend = [{"session_id": s.id, "created_at": s.created_at, "mean_score": s.mean_score}
+                 for s in sorted(self.sessions(), key=lambda s: s.created_at) if s.mean_score is not None]
+        return {"by_area": report.scores_by_area(self.kb, turns),
+                "weakest": report.weakest_points(turns, n=n_weakest), "trend": trend}
+
+    def export(self, session_id: str, fmt: Literal["md", "json"] = "md") -> str:
+        """The transcript as Markdown (grades, summary) or as JSON (the stored models)."""
+        tr = self.transcript(session_id)
+        if fmt == "json":
+            return tr.model_dump_json(indent=2)
+        if fmt == "md":
+            return report.to_markdown(self.kb, tr)
+        raise ValueError(f"unknown export format {fmt!r}: md or json")
+
+    def export_files(self, session_id: str) -> list[Path]:
+        """Write the Markdown and JSON exports into <data dir>/exports (user-only) and return their paths."""
+        d = self.settings.data_dir / "exports"
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        paths = []
+        for fmt in ("md", "json"):
+            path = d / f"interview-{session_id}.{fmt}"
+            path.write_text(self.export(session_id, fmt), encoding="utf-8")
+            paths.append(path)
+        return paths
+
+    def weak_points(self, session_id: str) -> list[WeakPoint]:
+        """The key points this session's answers got wrong (first) or missed, and not answered well by a
+        later follow-up in the same session."""
+        turns = self.store.turns(session_id)
+        found: dict[tuple[str, int], WeakPoint] = {}
+        for t in turns:
+            if t.grade is None:
+                continue
+            if t.is_follow_up and t.key_point is not None and t.grade.score >= STRONG:
+                found.pop((t.question_id, t.key_point), None)  # re-answered well
+                continue
+            for i, k in self._bank_points(t):
+                if k.status in WEAK_STATUSES:
+                    found.setdefault((t.question_id, i), WeakPoint(t.question_id, i, k.point, k.status, k.correction))
+        order = {s: n for n, s in enumerate(WEAK_STATUSES)}
+        return sorted(found.values(), key=lambda w: order[w.status])  # stable: contradicted, then missed
+
+    @staticmethod
+    def _bank_points(t: Turn) -> list[tuple[int, object]]:
+        """(index into the bank question's key points, result) of a graded turn: a main turn grades every key
+        point in bank order; a follow-up grades the one it probes (its own rubric, when it has one, counts as
+        that point)."""
+        if not t.is_follow_up:
+            return list(enumerate(t.grade.key_points))
+        if t.key_point is None or not t.grade.key_points:
+            return []
+        worst = min(t.grade.key_points, key=lambda k: WEAK_STATUSES.index(k.status) if k.status in WEAK_STATUSES
+                    else len(WEAK_STATUSES))
+        return [(t.key_point, worst)]
+
+
+class Engine(Records):
     """Everything loaded once per process and shared by all interviews."""
 
     def __init__(self, settings: Settings, kb: KnowledgeBase, index: Index, llm, store: Store):
-        self.settings = settings
-        self.kb = kb
+        super().__init__(settings, kb, store)
         self.index = index
         self.llm = llm
-        self.store = store
         self.grader = Grader(index.embedder, llm, use_llm=settings.grader_llm,
                              max_answer_chars=settings.max_answer_chars, kb=kb)
         self.planner = Planner(kb)
@@ -94,8 +213,8 @@ class Engine:
         settings.ensure_data_dir()
         say(0.2, "opening the vector index")
         index = Index(settings)
-        report = index.ingest(kb, progress=lambda f, m: say(0.2 + 0.4 * f, m))
-        say(0.6, f"index ready: {report.chunks} chunks ({report.added} added, {report.updated} updated)")
+        ingested = index.ingest(kb, progress=lambda f, m: say(0.2 + 0.4 * f, m))
+        say(0.6, f"index ready: {ingested.chunks} chunks ({ingested.added} added, {ingested.updated} updated)")
         llm = None
         if with_llm:
             from interviewer.llm import load_llm
@@ -105,7 +224,7 @@ class Engine:
         store = Store(settings.db_path)
         say(1.0, "ready")
         engine = cls(settings, kb, index, llm, store)
-        engine.ingest_report = report
+        engine.ingest_report = ingested
         return engine
 
     # ------------------------------------------------------------------ sessions
@@ -117,7 +236,7 @@ class Engine:
         if n_questions < 1:
             raise ValueError("n_questions must be at least 1")
         if mode == "drill":
-            items = due(self.store.drill_queue())
+            items = due(self.store.drill_queue())  # raw queue rows: the planner keeps the queue's order
             plan = self.planner.plan_drill(items, n_questions)
             if not plan:
                 raise ValueError("nothing is due in the drill queue today")
@@ -127,6 +246,9 @@ class Engine:
             plan = self.planner.plan(n_questions, focus=focus if mode == "focus" else None)
         else:
             raise ValueError(f"unknown mode {mode!r}: full, focus or drill")
+        return self._open(mode, focus, plan, persona)
+
+    def _open(self, mode: str, focus: str | None, plan: list[str], persona: str) -> "Interview":
         info = SessionInfo(id=uuid.uuid4().hex[:12], created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                            mode=mode, focus=focus, n_questions=len(plan), model=self.model_name, plan=plan,
                            persona=persona)
@@ -136,6 +258,19 @@ class Engine:
         with self._lock:
             self._interviews[info.id] = iv
         return iv
+
+    def drill_now(self, session_id: str, n_questions: int = 5) -> "Interview":
+        """"Drill the weak answers now": a new drill session that re-asks, at once, the key points the given
+        session's answers got wrong or missed, each as a follow-up aimed at that point (the bank's follow-up
+        for the point, else a question built from it). These same-day repetitions leave the SM-2 schedule
+        alone, as in SM-2 itself, where items graded below 4 are repeated the same day until recalled without
+        changing their intervals; the schedule still decides what comes back on later days."""
+        src = self.store.session(session_id)
+        weak = self.weak_points(session_id)
+        if not weak:
+            raise ValueError(f"session {session_id} has no missed or contradicted key points to drill")
+        plan = [drill_target(w.question_id, w.key_point) for w in weak[:max(1, n_questions)]]
+        return self._open("drill", f"weak answers of {session_id}", plan, src.persona)
 
     def interview(self, session_id: str) -> "Interview":
         """The live interview, resuming it from the store if this process has not seen it."""
@@ -149,12 +284,6 @@ class Engine:
             return iv
 
     resume = interview
-
-    def sessions(self) -> list[SessionInfo]:
-        return self.store.sessions()
-
-    def transcript(self, session_id: str) -> Transcript:
-        return self.store.transcript(session_id)
 
     def regrade(self, session_id: str, save: bool = False) -> list[dict]:
         """Grade every answered turn again with the current grader; report what changed."""
@@ -170,23 +299,54 @@ class Engine:
         return changes
 
     def grade_turn(self, t: Turn) -> Grade:
+        """The grade of a turn's answer: against the whole bank question, or (a follow-up) its own rubric or
+        the key point it probes."""
         q = self.kb.question(t.question_id)
         if t.is_follow_up and t.key_point is not None:
-            kp = q.key_points[t.key_point]
-            rubric = Rubric(question=t.question, references=[q.model_answer],
-                            key_points=[KeyPointSpec(kp.point, kp.terms)])
-            return self.grader.grade(rubric, t.answer or "", red_flags=self.grader.red_flags_for(q),
-                                     how_to_say=q.how_to_say, improved=q.model_answer, curated=True)
+            return self.grader.grade_follow_up(q, t.question, t.key_point, t.answer or "")
         return self.grader.grade_question(q, t.answer or "")
+
+    def grade_answer(self, answer: str, question_id: str | None = None, question: str | None = None,
+                     reference: str | None = None) -> Grade:
+        """Grade one answer outside an interview: to a bank question, or to a free question and reference."""
+        answer = clean_answer(answer)
+        if question_id:
+            return self.grader.grade_question(self.kb.question(question_id), answer)
+        if question and reference:
+            return self.grader.grade_free(question, reference, answer)
+        raise ValueError("give a bank question id, or a question and a reference answer")
+
+    def replace_knowledge(self, kind: Literal["jd", "cv"], text: str,
+                          progress: Progress | None = None) -> IngestReport:
+        """Replace the job description or the CV with the given Markdown or text and re-index. The repository's
+        default knowledge folder is never edited: it is copied into the data dir first and the settings point
+        at the copy. A file that does not validate is put back as it was and KnowledgeError names the problem."""
+        if kind not in ("jd", "cv"):
+            raise ValueError(f"unknown knowledge file {kind!r}: jd or cv")
+        kdir = Path(self.settings.knowledge_dir).resolve()
+        if kdir == default_knowledge_dir().resolve():
+            dst = self.settings.data_dir / "knowledge"
+            if not dst.exists():
+                shutil.copytree(kdir, dst)
+            self.settings.knowledge_dir = kdir = dst
+        target = kdir / f"{kind}.md"
+        old = target.read_text(encoding="utf-8") if target.exists() else None
+        target.write_text(text.replace("\x00", ""), encoding="utf-8")
+        try:
+            return self.reindex(progress=progress)
+        except KnowledgeError:
+            if old is not None:
+                target.write_text(old, encoding="utf-8")
+            raise
 
     def reindex(self, progress: Progress | None = None):
         """Reload the knowledge folder and sync the index (after the user replaced the JD or CV)."""
         kb = load_knowledge(self.settings.knowledge_dir)
-        report = self.index.ingest(kb, progress=progress)
+        ingested = self.index.ingest(kb, progress=progress)
         self.kb = kb
         self.grader.kb = kb
         self.planner = Planner(kb)
-        return report
+        return ingested
 
     def context_for(self, q: Question, k: int = 3) -> str:
         hits = [h for h in self.index.search(q.question, k=k + 2) if h.kind != "question"][:k]
@@ -221,23 +381,34 @@ class Interview:
     # ------------------------------------------------------------------ asking
 
     def _new_turn(self, q: Question, text: str, follow_up_of: int | None = None, key_point: int | None = None) -> Turn:
+        """A new pending turn; a turn with a key point is a follow-up aimed at it (in a drill-now session it
+        follows up a turn of the earlier session, so follow_up_of stays None)."""
         t = Turn(session_id=self.info.id, idx=len(self.turns), question_id=q.id, topic=q.topic, question=text,
-                 is_follow_up=follow_up_of is not None, follow_up_of=follow_up_of, key_point=key_point,
+                 is_follow_up=follow_up_of is not None or key_point is not None, follow_up_of=follow_up_of,
+                 key_point=key_point,
                  model=self.engine.model_name)
         self.engine.store.add_turn(t)  # committed before it is shown
         self.turns.append(t)
         self.current = t
         return t
 
-    def _asked_main(self) -> list[str]:
-        return [t.question_id for t in self.turns if not t.is_follow_up]
+    def _asked(self) -> set[str]:
+        """The plan entries already asked: main questions, and the drill targets of a drill-now session."""
+        return {t.question_id if t.key_point is None else drill_target(t.question_id, t.key_point)
+                for t in self.turns if t.follow_up_of is None}
 
     def _ask_next_main(self) -> Turn | None:
-        asked = set(self._asked_main())
-        for qid in self.info.plan:
-            if qid not in asked:
-                q = self.engine.kb.question(qid)
+        asked = self._asked()
+        for entry in self.info.plan:
+            if entry in asked:
+                continue
+            qid, kp = parse_target(entry)
+            q = self.engine.kb.question(qid)
+            if kp is None:
                 return self._new_turn(q, q.question)
+            fu = next((f for f in q.follow_ups if f.key_point == kp), None)
+            text = fu.question if fu else render("drill_key_point", point=q.key_points[kp].point, question=q.question)
+            return self._new_turn(q, text, key_point=kp)
         self.current = None
         self.engine.store.set_status(self.info.id, "done")
         return None
@@ -295,6 +466,13 @@ class Interview:
         while rest and rest[0]["role"] != "user":
             rest = rest[1:]
         self.messages = head + rest
+
+    def question_text(self) -> str:
+        """The pending question in full, consuming the stream (for the API endpoints and the CLI)."""
+        text = ""
+        for chunk in self.stream_question():
+            text = fold_chunk(text, chunk)
+        return text.strip() or (self.current.question if self.current else "")
 
     def _clean_question(self, text: str, original: str) -> bool:
         if not (15 <= len(text) <= 500) or not text.rstrip().endswith("?") or text.count("?") > 2:
@@ -360,6 +538,8 @@ class Interview:
         """A follow-up on the most important missed key point after a weak answer (at most max_follow_ups),
         one level deeper after a strong main answer, else the next planned question."""
         main_idx = t.follow_up_of if t.is_follow_up else t.idx
+        if main_idx is None:  # a drill-now target: the next target (the end summary offers another round)
+            return self._ask_next_main()
         main = self.turns[main_idx]
         q = self.engine.kb.question(main.question_id)
         fus = [x for x in self.turns if x.follow_up_of == main_idx]
@@ -400,8 +580,11 @@ class Interview:
             self._ask_next_main()
 
     def summary(self) -> dict:
-        from interviewer.report import summarize
+        """The end-of-session summary (see Records.summary)."""
+        return self.engine.summary(self.info.id)
 
-        return summarize(self.engine.kb, self.engine.store.transcript(self.info.id))
+    def weak_points(self) -> list[WeakPoint]:
+        """This session's missed or contradicted key points (see Records.weak_points)."""
+        return self.engine.weak_points(self.info.id)
 
 

@@ -1,17 +1,20 @@
 """The interview loop: follow-ups after weak answers, every turn committed, empty answers refused,
-a process killed mid-grading resumes at the right turn with earlier turns intact, and a resumed
-session keeps the persona it started with."""
+a process killed mid-grading resumes at the right turn with earlier turns intact, a resumed
+session keeps the persona it started with; "drill the weak answers now" re-asks the missed and
+contradicted key points at once; the drill schedule, exports, progress and knowledge replacement
+through the session API."""
 
 import json
 import signal
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta
 
 import pytest
 
 from interviewer.config import Settings
-from interviewer.session import AnswerError, Engine
+from interviewer.session import AnswerError, Engine, Records
 from interviewer.store import Store
 from tests.conftest import KNOWLEDGE, ROOT, env_for
 
@@ -164,3 +167,110 @@ def test_a_resumed_session_keeps_the_persona_it_was_started_with(tmp_path, engin
     assert system["role"] == "system" and system["content"].startswith("You are the hiring manager")
     assert not system["content"].startswith("You are a senior NVIDIA engineer")  # the default persona's opening
     assert fresh.transcript(sid).session.persona == "hiring_manager"
+
+
+# --------------------------------------------------------------------------- drill now, schedule, records
+
+
+def weak_session(eng: Engine, focus: str = "nccl_collectives"):
+    """A finished one-question session answered vaguely (follow-ups included): every key point missed."""
+    iv = eng.start(mode="focus", focus=focus, n_questions=1)
+    while iv.current is not None:
+        iv.submit(VAGUE)
+    return iv
+
+
+def test_weak_points_name_the_missed_and_contradicted_key_points_contradicted_first(engine):
+    iv = weak_session(engine)
+    main = iv.turns[0]
+    weak = iv.weak_points()
+    assert weak, "a vague answer misses key points"
+    statuses = [w.status for w in weak]
+    assert set(statuses) <= {"contradicted", "missed"}
+    assert statuses == sorted(statuses, key=["contradicted", "missed"].index)
+    missed_in_grade = {i for i, k in enumerate(main.grade.key_points) if k.status in ("missed", "contradicted")}
+    assert {w.key_point for w in weak if w.question_id == main.question_id} <= missed_in_grade
+    summary = iv.summary()
+    assert summary["weakest"] and all(p["status"] in ("contradicted", "missed") for p in summary["weakest"])
+
+
+def test_drill_now_asks_a_follow_up_aimed_at_a_missed_key_point_without_touching_the_schedule(engine):
+    iv = weak_session(engine, focus="ucx")
+    qid = iv.turns[0].question_id
+    before = engine.store.drill_item(qid)
+    weak = iv.weak_points()
+    drill = engine.drill_now(iv.session_id)
+    assert drill.info.mode == "drill" and drill.session_id != iv.session_id
+    t = drill.current
+    q = engine.kb.question(t.question_id)
+    assert t.is_follow_up and (t.question_id, t.key_point) == (weak[0].question_id, weak[0].key_point)
+    bank = [f.question for f in q.follow_ups if f.key_point == t.key_point]
+    assert t.question == (bank[0] if bank else t.question) and (bank or weak[0].point in t.question)
+    asked = []
+    while drill.current is not None:
+        asked.append((drill.current.question_id, drill.current.key_point))
+        drill.submit(VAGUE)
+    assert asked == [(w.question_id, w.key_point) for w in weak[:5]]
+    assert engine.store.drill_item(qid) == before  # same-day repetitions leave SM-2 alone
+
+
+def test_drill_now_of_a_session_with_no_weak_points_is_refused(engine):
+    iv = engine.start(n_questions=1)
+    iv.end()
+    with pytest.raises(ValueError, match="no missed or contradicted key points"):
+        engine.drill_now(iv.session_id)
+
+
+def test_drill_now_session_resumes_at_its_pending_target(tmp_path, engine):
+    s = Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE)
+    eng = Engine(s, engine.kb, engine.index, engine.llm, Store(s.db_path))
+    drill = eng.drill_now(weak_session(eng).session_id)
+    drill.submit(VAGUE)
+    pending = drill.current
+    fresh = Engine(s, engine.kb, engine.index, engine.llm, Store(s.db_path))
+    resumed = fresh.interview(drill.session_id)
+    assert (resumed.current.idx, resumed.current.key_point) == (pending.idx, pending.key_point)
+
+
+def test_due_drills_list_every_item_with_its_date(tmp_path, engine):
+    s = Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE)
+    eng = Engine(s, engine.kb, engine.index, engine.llm, Store(s.db_path))
+    qid = weak_session(eng).turns[0].question_id
+    items = eng.due_drills()
+    assert [d.question_id for d in items] == [qid]
+    assert not items[0].due_now and items[0].days_until == pytest.approx(1.0, abs=0.01)
+    later = eng.due_drills(now=datetime.fromisoformat(items[0].due_at) + timedelta(seconds=1))
+    assert later[0].due_now
+
+
+def test_records_export_progress_and_attempts_without_a_model(tmp_path, engine):
+    s = Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE)
+    eng = Engine(s, engine.kb, engine.index, engine.llm, Store(s.db_path))
+    iv = weak_session(eng)
+    rec = Records.open(s)
+    assert rec.export(iv.session_id, "md").startswith(f"# Interview {iv.session_id}")
+    assert "## Q1 of 1" in rec.export(iv.session_id, "md") and "## Q1 follow-up 1" in rec.export(iv.session_id, "md")
+    assert json.loads(rec.export(iv.session_id, "json"))["session"]["id"] == iv.session_id
+    md, js = rec.export_files(iv.session_id)
+    assert md.read_text(encoding="utf-8") == rec.export(iv.session_id, "md") and js.suffix == ".json"
+    p = rec.progress()
+    assert p["trend"][0]["session_id"] == iv.session_id and p["by_area"] and p["weakest"]
+    assert [t.session_id for t in rec.attempts(iv.turns[0].question_id)] == [iv.session_id]
+    with pytest.raises(ValueError, match="unknown export format"):
+        rec.export(iv.session_id, "pdf")
+
+
+def test_replace_knowledge_copies_the_default_folder_and_puts_back_a_file_that_does_not_validate(tmp_path, engine):
+    s = Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE)
+    eng = Engine(s, engine.kb, engine.index, engine.llm, Store(s.db_path))
+    jd = (KNOWLEDGE / "jd.md").read_text(encoding="utf-8")
+    eng.index = type("NoIndex", (), {"ingest": lambda self, kb, progress=None: "ingested"})()
+    assert eng.replace_knowledge("jd", jd.replace("title: System Software Architect", "title: Replaced", 1)) == "ingested"
+    assert s.knowledge_dir == tmp_path / "knowledge" and eng.kb.jd.title.startswith("Replaced")
+    assert (KNOWLEDGE / "jd.md").read_text(encoding="utf-8") == jd  # the repository's copy is never edited
+    good = (s.knowledge_dir / "cv.md").read_text(encoding="utf-8")
+    with pytest.raises(ValueError):
+        eng.replace_knowledge("cv", "---\nname: [unclosed\n---\n")
+    assert (s.knowledge_dir / "cv.md").read_text(encoding="utf-8") == good
+    with pytest.raises(ValueError, match="jd or cv"):
+        eng.replace_knowledge("questions", "x")

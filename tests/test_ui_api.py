@@ -25,7 +25,8 @@ def client(tmp_path_factory):
 
 def test_named_endpoints_are_listed(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/start_interview", "/submit_answer", "/list_sessions", "/replay_session", "/loading_status"} <= names
+    assert {"/start_interview", "/submit_answer", "/drill_now", "/due_drills", "/list_sessions", "/replay_session",
+            "/loading_status"} <= names
 
 
 def test_loading_status_and_persona(client):
@@ -100,6 +101,26 @@ def test_interview_through_the_api(client):
     by_idx = {t["idx"]: t for t in tr["turns"]}
     for idx, a in sent:  # every answer stored verbatim at the turn it was given for, with its grade
         assert by_idx[idx]["answer"] == a and by_idx[idx]["grade"] is not None
+
+
+def test_drill_now_through_the_api_re_asks_a_missed_key_point_and_due_drills_shows_when(client):
+    """A weak one-question session, then /drill_now: the first drill question is a follow-up aimed at a key
+    point the session missed; /due_drills lists the question with its SM-2 date (tomorrow, not now)."""
+    from gradio_client.exceptions import AppError
+
+    r = client.predict("focus", "ucx", 1, api_name="/start_interview")
+    sid, out = r["session_id"], {"done": False}
+    while not out["done"]:
+        out = client.predict(sid, "Not sure, it depends on the system. I would look into it.", api_name="/submit_answer")
+    main = client.predict(sid, api_name="/replay_session")["turns"][0]
+    missed = {i for i, k in enumerate(main["grade"]["key_points"]) if k["status"] in ("missed", "contradicted")}
+    d = client.predict(sid, 5, api_name="/drill_now")
+    assert d["session_id"] != sid and d["is_follow_up"] and d["question_id"] == main["question_id"]
+    assert d["key_point"] in missed and d["question"].strip()
+    due = {x["question_id"]: x for x in client.predict(api_name="/due_drills")}
+    assert due[main["question_id"]]["due_now"] is False and due[main["question_id"]]["days_until"] > 0.9
+    with pytest.raises(AppError, match="no session"):
+        client.predict("does-not-exist", 5, api_name="/drill_now")
 
 
 def test_start_interview_rejects_bad_input(client):

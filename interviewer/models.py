@@ -80,6 +80,8 @@ class Turn(BaseModel):
     answer: str | None = None
     grade: Grade | None = None
     timings: dict[str, float] = {}
+    delivery: dict | None = Field(None, description="a spoken answer's delivery feedback (delivery.Delivery as a "
+                                  "dict) and, when recordings are kept, audio_path; None for a typed answer")
     model: str = ""
     created_at: str = ""
     answered_at: str | None = None

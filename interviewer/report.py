@@ -97,7 +97,11 @@ def to_markdown(kb: KnowledgeBase, tr: Transcript) -> str:
         if t.answer == "":
             lines += ["_Skipped._", ""]
             continue
-        lines += ["**Answer**", "", t.answer, ""]
+        lines += ["**Answer**" + (" (spoken)" if t.delivery else ""), "", t.answer, ""]
+        if t.delivery:
+            from interviewer.delivery import Delivery, render_text
+
+            lines += [f"**Delivery.** {render_text(Delivery.model_validate(t.delivery))}", ""]
         g = t.grade
         if g is None:
             continue

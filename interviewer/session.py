@@ -482,7 +482,9 @@ class Interview:
 
     # ------------------------------------------------------------------ answering
 
-    def submit(self, answer: str) -> TurnResult:
+    def submit(self, answer: str, delivery: dict | None = None) -> TurnResult:
+        """Grade the answer to the pending turn, commit it (with a spoken answer's delivery feedback, if given)
+        and ask what comes next."""
         with self.lock:
             t = self.current
             if t is None:
@@ -492,7 +494,8 @@ class Interview:
                 raise AnswerError("the answer is empty: type an answer, or press Skip to move on")
             t0 = time.perf_counter()
             grade = self.engine.grade_turn(t.model_copy(update={"answer": answer}))
-            self._commit_answer(t, answer, grade, {"grade_ms": round((time.perf_counter() - t0) * 1000, 1)})
+            self._commit_answer(t, answer, grade, {"grade_ms": round((time.perf_counter() - t0) * 1000, 1)},
+                                delivery)
             if self.messages:
                 self.messages.append({"role": "user", "content": answer[: self.engine.settings.max_answer_chars]})
             self._schedule_drill(t, grade)
@@ -508,15 +511,16 @@ class Interview:
             nxt = self._ask_next_main()
             return TurnResult(turn=t, grade=None, next=nxt, done=nxt is None)
 
-    def _commit_answer(self, t: Turn, answer: str, grade: Grade | None, timings: dict[str, float]) -> None:
+    def _commit_answer(self, t: Turn, answer: str, grade: Grade | None, timings: dict[str, float],
+                       delivery: dict | None = None) -> None:
         """Commit the pending turn's answer before the next question exists. When the store refuses the write
         (a full disk) the turn stays pending here as it does in the store, so the same answer can be
         submitted again once there is room."""
-        t.answer, t.grade, t.timings = answer, grade, timings
+        t.answer, t.grade, t.timings, t.delivery = answer, grade, timings, delivery
         try:
             self.engine.store.answer_turn(t)
         except StoreError:
-            t.answer, t.grade, t.timings, t.answered_at = None, None, {}, None
+            t.answer, t.grade, t.timings, t.answered_at, t.delivery = None, None, {}, None, None
             raise
 
     def end(self) -> None:

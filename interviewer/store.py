@@ -49,6 +49,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN persona TEXT NOT NULL DEFAULT 'nvidia_architect';
     """,
+    # v3: delivery feedback of spoken answers (JSON); typed answers and older turns have none.
+    """
+    ALTER TABLE turns ADD COLUMN delivery TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -182,9 +186,11 @@ class Store:
     def answer_turn(self, t: Turn) -> None:
         t.answered_at = now()
         self._write(
-            "UPDATE turns SET answer=?, grade=?, score=?, timings=?, model=?, answered_at=? WHERE session_id=? AND idx=?",
+            "UPDATE turns SET answer=?, grade=?, score=?, timings=?, model=?, answered_at=?, delivery=?"
+            " WHERE session_id=? AND idx=?",
             (t.answer, t.grade.model_dump_json() if t.grade else None, t.grade.score if t.grade else None,
-             json.dumps(t.timings), t.model, t.answered_at, t.session_id, t.idx),
+             json.dumps(t.timings), t.model, t.answered_at, json.dumps(t.delivery) if t.delivery else None,
+             t.session_id, t.idx),
         )
 
     def set_question_text(self, session_id: str, idx: int, text: str) -> None:
@@ -205,7 +211,7 @@ class Store:
                     follow_up_of=r["follow_up_of"], key_point=r["key_point"], answer=r["answer"],
                     grade=Grade.model_validate_json(r["grade"]) if r["grade"] else None,
                     timings=json.loads(r["timings"]), model=r["model"], created_at=r["created_at"],
-                    answered_at=r["answered_at"])
+                    answered_at=r["answered_at"], delivery=json.loads(r["delivery"]) if r["delivery"] else None)
 
     def transcript(self, session_id: str) -> Transcript:
         return Transcript(session=self.session(session_id), turns=self.turns(session_id))

@@ -1,13 +1,15 @@
 """Delivery feedback on a spoken answer, from its timed words: speaking time, words per minute, filler words,
-long pauses, and whether the answer led with its point."""
+long pauses, and whether the answer led with its point; spoken_answer() turns a recording into the text and
+delivery record that the session stores with the turn."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from interviewer.speech import Word
+from interviewer.speech import SpeechTranscript, Word, keep_audio, load_audio
 
 # Fillers named in issue 16 (what Yoodli and Interview Warmup count). "like" and "basically" are also ordinary
 # words ("systems like NCCL"), so they count only where a filler sits: at the start of a clause or set off by
@@ -132,3 +134,27 @@ def render_text(d: Delivery) -> str:
                                             if d.fillers else ""),
              f"long pauses {len(d.long_pauses)}", "led with the point" if d.led_with_point else "did not lead with the point"]
     return "; ".join(parts)
+
+
+class SpokenAnswer(BaseModel):
+    """A recording turned into an answer: the text for the answer box and the delivery record for the turn."""
+
+    text: str
+    delivery: dict
+    transcript: SpeechTranscript
+
+
+def spoken_answer(transcriber, settings, audio, terms: list[str] = (), keep_as: str | None = None,
+                  progress=None) -> SpokenAnswer:
+    """Transcribe a recording (path or 16 kHz samples) with the question's terms as the prompt and measure its
+    delivery. The recording is saved under the data dir as keep_as.wav when settings.keep_audio is on, and
+    always when it was longer than the transcription limit, so nothing said is lost."""
+    samples = load_audio(audio) if isinstance(audio, (str, Path)) else audio
+    tr = transcriber.transcribe(samples, list(terms), progress)
+    record = analyze(tr.words, tr.text, list(terms)).model_dump()
+    record.update(duration_s=tr.duration_s, transcribe_s=tr.seconds, truncated=tr.truncated, notes=list(tr.notes))
+    if keep_as and (settings.keep_audio or tr.truncated):
+        record["audio_path"] = str(keep_audio(settings, samples, keep_as))
+        if tr.truncated:
+            record["notes"].append(f"the whole recording is kept at {record['audio_path']}")
+    return SpokenAnswer(text=tr.text, delivery=record, transcript=tr)

@@ -232,6 +232,12 @@ def prompt_from_terms(terms: list[str]) -> str | None:
     return text[:MAX_PROMPT_CHARS].rsplit(",", 1)[0] if len(text) > MAX_PROMPT_CHARS else (text or None)
 
 
+def question_terms(question) -> list[str]:
+    """What Whisper is primed with for an answer to a bank question: the question itself (its proper spelling
+    of NCCL, RDMA, KV cache), then its key points' terms."""
+    return [question.question] + [t for k in question.key_points for t in k.terms]
+
+
 # ---------------------------------------------------------------------------- transcription
 
 

@@ -26,7 +26,8 @@ def common() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("data_dir", "knowledge_dir", "model", "llm_url", "gpu_layers", "n_ctx", "chroma_url", "host", "port", "auth")
+    keys = ("data_dir", "knowledge_dir", "model", "llm_url", "gpu_layers", "n_ctx", "chroma_url", "host", "port", "auth",
+            "speech_model")
     return load_settings(**{k: getattr(args, k, None) for k in keys})
 
 
@@ -37,17 +38,22 @@ def out(args, data, text: str | None = None) -> None:
         print(text if text is not None else json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def read_answers(path: str) -> list[str]:
+def read_answers(path: str) -> list[str | dict]:
+    """The answers of an answers file: a typed answer's text, or {"audio": path} for a recording (a relative
+    path is read from the answers file's folder)."""
     src = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
+    base = Path.cwd() if path == "-" else Path(path).resolve().parent
     answers = []
     with src:
         for n, line in enumerate(src, 1):
             if not line.strip():
                 continue
             try:
-                answers.append(json.loads(line)["answer"])
+                obj = json.loads(line)
+                answers.append({"audio": str(base / obj["audio"])} if "audio" in obj else obj["answer"])
             except (ValueError, KeyError, TypeError) as e:
-                raise SystemExit(f"{path}:{n}: expected a JSON line {{\"answer\": \"...\"}} ({e})")
+                raise SystemExit(f"{path}:{n}: expected a JSON line {{\"answer\": \"...\"}} or {{\"audio\": "
+                                 f"\"path.wav\"}} ({e})")
     return answers
 
 
@@ -149,7 +155,7 @@ def _engine(args, with_llm=True):
 def _turn_json(t) -> dict:
     return {"idx": t.idx, "question_id": t.question_id, "topic": t.topic, "question": t.question,
             "is_follow_up": t.is_follow_up, "answer": t.answer,
-            "grade": t.grade.model_dump() if t.grade else None}
+            "grade": t.grade.model_dump() if t.grade else None, "delivery": t.delivery}
 
 
 def _play(args, iv, answers: list[str]) -> dict:
@@ -163,8 +169,9 @@ def _play(args, iv, answers: list[str]) -> dict:
             text = fold_chunk(text, chunk)
         if not args.json:
             print(f"\nQ{iv.current.idx + 1}: {text}")
+        a, delivery = _spoken(iv, a["audio"]) if isinstance(a, dict) else (a, None)
         try:
-            res = iv.submit(a)
+            res = iv.submit(a, delivery=delivery)
         except AnswerError:
             res = iv.skip()
         if not args.json and res.grade:
@@ -172,6 +179,34 @@ def _play(args, iv, answers: list[str]) -> dict:
     tr = iv.engine.transcript(iv.session_id)
     return {"session_id": iv.session_id, "turns": [_turn_json(t) for t in tr.turns if t.answer is not None],
             "pending": iv.current.question if iv.current else None, "summary": iv.summary()}
+
+
+def _spoken(iv, audio: str) -> tuple[str, dict]:
+    """The transcript and delivery record of a recorded answer to the pending question."""
+    from interviewer.delivery import spoken_answer
+    from interviewer.speech import get_transcriber, question_terms
+
+    s = iv.engine.settings
+    sa = spoken_answer(get_transcriber(s), s, audio, question_terms(iv.engine.kb.question(iv.current.question_id)),
+                       keep_as=f"{iv.session_id}-{iv.current.idx}")
+    return sa.text, sa.delivery
+
+
+def cmd_transcribe(args):
+    """Transcribe a recorded answer offline and measure its delivery (with --question-id, the question's key
+    terms prime the transcription)."""
+    from interviewer.delivery import render_text, spoken_answer, Delivery
+    from interviewer.knowledge import load_knowledge
+    from interviewer.speech import get_transcriber, question_terms
+
+    s = settings_from(args)
+    terms = question_terms(load_knowledge(s.knowledge_dir).question(args.question_id)) if args.question_id else []
+    sa = spoken_answer(get_transcriber(s), s, Path(args.file), terms)
+    tr = sa.transcript
+    out(args, {"text": sa.text, "duration_s": tr.duration_s, "seconds": tr.seconds, "truncated": tr.truncated,
+               "notes": tr.notes, "delivery": sa.delivery, "words": [w.model_dump() for w in tr.words]},
+        f"{sa.text}\n\n{render_text(Delivery.model_validate(sa.delivery))}"
+        + "".join(f"\nnote: {n}" for n in tr.notes))
 
 
 def cmd_interview(args):
@@ -268,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--coverage", action="store_true", help="questions per JD item, and the items under the minimum")
     q.set_defaults(fn=cmd_questions)
     i = sub.add_parser("interview", parents=[c], help="a headless interview from an answers file")
-    i.add_argument("--answers", required=True, help="JSONL file of {\"answer\": ...} lines, - for stdin")
+    i.add_argument("--answers", required=True, help="JSONL file of {\"answer\": ...} or {\"audio\": \"path.wav\"} "
+                   "lines, - for stdin")
     i.add_argument("--questions", type=int, default=5)
     i.add_argument("--focus")
     i.add_argument("--persona", help="interviewer persona: prompts/persona_<name>.md (default: the configured one, "
@@ -289,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--answer")
     g.add_argument("--answer-file")
     g.set_defaults(fn=cmd_grade)
+    tr = sub.add_parser("transcribe", parents=[c], help="transcribe a recorded answer and measure its delivery")
+    tr.add_argument("file", help="recording: wav, webm, ogg, mp3 or m4a")
+    tr.add_argument("--question-id", help="prime the transcription with this bank question's key terms")
+    tr.add_argument("--speech-model", type=Path, help="CTranslate2 Whisper directory (env INTERVIEWER_SPEECH_MODEL)")
+    tr.set_defaults(fn=cmd_transcribe)
     sub.add_parser("sessions", parents=[c], help="list sessions").set_defaults(fn=cmd_sessions)
     for name in ("replay", "export"):
         rp = sub.add_parser(name, parents=[c], help=f"{name} a graded transcript")
@@ -301,12 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from interviewer.knowledge import KnowledgeError
     from interviewer.llm import ModelError
+    from interviewer.speech import SpeechError
     from interviewer.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)
-    except (KnowledgeError, ModelError, StoreError, PermissionError, FileNotFoundError, ValueError, KeyError) as e:
+    except (KnowledgeError, ModelError, SpeechError, StoreError, PermissionError, FileNotFoundError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"error: {msg}", file=sys.stderr)
         return 2

@@ -1,5 +1,6 @@
 """The CLI is a thin shell over the session API: headless interview, grading, sessions, replay, export,
-resume; a session keeps the persona it was started with."""
+resume, drilling a session's weak answers now; a session keeps the persona it was started with; doctor
+fails, naming the check, when the model or the embedding model is missing."""
 
 import json
 import subprocess
@@ -10,8 +11,8 @@ import pytest
 from tests.conftest import ROOT, env_for
 
 
-def run(args, tmp_path, stdin=None, check=True):
-    p = subprocess.run([sys.executable, "-m", "interviewer", *args], cwd=ROOT, env=env_for(tmp_path),
+def run(args, tmp_path, stdin=None, check=True, env=None):
+    p = subprocess.run([sys.executable, "-m", "interviewer", *args], cwd=ROOT, env={**env_for(tmp_path), **(env or {})},
                        capture_output=True, text=True, timeout=600, input=stdin)
     if check:
         assert p.returncode == 0, p.stderr[-3000:]
@@ -88,3 +89,33 @@ def test_broken_knowledge_is_reported_not_a_traceback(tmp_path, kb_copy):
     (kb_copy / "match_table.yaml").write_text("rows: [\n")
     p = run(["ingest", "--knowledge", str(kb_copy)], tmp_path, check=False)
     assert p.returncode == 2 and "match_table.yaml: not valid YAML" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_doctor_passes_with_the_default_models_and_lists_no_failed_check(tmp_path):
+    info = json.loads(run(["doctor", "--no-load", "--json"], tmp_path).stdout)
+    assert info["failed_checks"] == {} and info["model_bytes"] > 0
+
+
+def test_doctor_exits_non_zero_naming_the_missing_model(tmp_path):
+    p = run(["doctor", "--no-load", "--json", "--model", str(tmp_path / "absent.gguf")], tmp_path, check=False)
+    assert p.returncode == 1
+    assert "failed check(s): model:" in p.stderr and "absent.gguf" in p.stderr
+    assert set(json.loads(p.stdout)["failed_checks"]) == {"model"}
+
+
+def test_doctor_exits_non_zero_naming_the_missing_embedding_model(tmp_path):
+    env = {"INTERVIEWER_EMBEDDING_MODEL": str(tmp_path / "no-such-minilm")}
+    p = run(["doctor", "--no-load", "--json"], tmp_path, check=False, env=env)
+    assert p.returncode == 1 and "embedding_model:" in p.stderr and "no-such-minilm" in p.stderr
+    assert set(json.loads(p.stdout)["failed_checks"]) == {"embedding_model"}
+
+
+def test_drill_now_re_asks_the_weak_key_points_of_a_finished_session(state, tmp_path):
+    tmp, out = state
+    f = tmp / "drill-answers.jsonl"
+    f.write_text(json.dumps({"answer": "Still not sure."}) + "\n")
+    drill = json.loads(run(["drill", "--now", out["session_id"], "--answers", str(f), "--json"], tmp).stdout)
+    first = drill["turns"][0]
+    assert drill["session_id"] != out["session_id"] and first["is_follow_up"] and first["answer"] == "Still not sure."
+    p = run(["drill", "--now", "no-such-session", "--answers", str(f)], tmp, check=False)
+    assert p.returncode == 2 and "no session 'no-such-session'" in p.stderr

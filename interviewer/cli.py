@@ -127,26 +127,7 @@ def cmd_doctor(args):
             info["packages"][pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             info["packages"][pkg] = None
-    failed = doctor_failures(s, info)
-    info["failed_checks"] = failed
     out(args, info)
-    if failed:
-        print("error: doctor: failed check(s): " + "; ".join(f"{k}: {v}" for k, v in failed.items()), file=sys.stderr)
-        raise SystemExit(1)
-
-
-def doctor_failures(s: Settings, info: dict) -> dict[str, str]:
-    """The checks doctor failed, by name: the model (file or server) and the embedding model must be there."""
-    failed = {}
-    if info.get("model_error"):
-        failed["model"] = info["model_error"]
-    elif not s.llm_url and not info.get("model_bytes"):
-        failed["model"] = f"model file {info.get('model_path')} is missing or empty"
-    if info.get("embedding_error"):
-        failed["embedding_model"] = info["embedding_error"]
-    elif not Path(info["embedding_model"]).exists():
-        failed["embedding_model"] = f"embedding model {info['embedding_model']} is missing"
-    return failed
 
 
 def cmd_questions(args):
@@ -178,12 +159,14 @@ def _turn_json(t) -> dict:
 
 
 def _play(args, iv, answers: list[str]) -> dict:
-    from interviewer.session import AnswerError
+    from interviewer.session import AnswerError, fold_chunk
 
     for a in answers:
         if iv.current is None:
             break
-        text = iv.question_text()
+        text = ""
+        for chunk in iv.stream_question():
+            text = fold_chunk(text, chunk)
         if not args.json:
             print(f"\nQ{iv.current.idx + 1}: {text}")
         a, delivery = _spoken(iv, a["audio"]) if isinstance(a, dict) else (a, None)
@@ -201,10 +184,10 @@ def _play(args, iv, answers: list[str]) -> dict:
 def _spoken(iv, audio: str) -> tuple[str, dict]:
     """The transcript and delivery record of a recorded answer to the pending question."""
     from interviewer.delivery import spoken_answer
-    from interviewer.speech import get_transcriber, question_terms
+    from interviewer.speech import get_transcriber
 
     s = iv.engine.settings
-    sa = spoken_answer(get_transcriber(s), s, audio, question_terms(iv.engine.kb.question(iv.current.question_id)),
+    sa = spoken_answer(get_transcriber(s), s, audio, iv.engine.kb.question(iv.current.question_id),
                        keep_as=f"{iv.session_id}-{iv.current.idx}")
     return sa.text, sa.delivery
 
@@ -214,11 +197,11 @@ def cmd_transcribe(args):
     terms prime the transcription)."""
     from interviewer.delivery import render_text, spoken_answer, Delivery
     from interviewer.knowledge import load_knowledge
-    from interviewer.speech import get_transcriber, question_terms
+    from interviewer.speech import get_transcriber
 
     s = settings_from(args)
-    terms = question_terms(load_knowledge(s.knowledge_dir).question(args.question_id)) if args.question_id else []
-    sa = spoken_answer(get_transcriber(s), s, Path(args.file), terms)
+    question = load_knowledge(s.knowledge_dir).question(args.question_id) if args.question_id else None
+    sa = spoken_answer(get_transcriber(s), s, Path(args.file), question)
     tr = sa.transcript
     out(args, {"text": sa.text, "duration_s": tr.duration_s, "seconds": tr.seconds, "truncated": tr.truncated,
                "notes": tr.notes, "delivery": sa.delivery, "words": [w.model_dump() for w in tr.words]},
@@ -234,17 +217,11 @@ def cmd_interview(args):
 
 
 def cmd_drill(args):
-    """Drill the queue's items due now, or (--now SESSION_ID) the weak answers of a finished session at once."""
     eng = _engine(args)
     try:
-        if args.now:
-            iv = eng.drill_now(args.now, n_questions=args.questions)
-        else:
-            iv = eng.start(mode="drill", n_questions=args.questions)
+        iv = eng.start(mode="drill", n_questions=args.questions)
     except ValueError as e:
-        queue = [d.model_dump() for d in eng.due_drills()]
-        when = "; ".join(f"{d['question_id']} due {d['due_at']}" for d in queue)
-        out(args, {"error": str(e), "queue": queue}, f"{e}" + (f" (queue: {when})" if when else ""))
+        out(args, {"error": str(e), "queue": eng.store.drill_queue()}, str(e))
         return
     out(args, _play(args, iv, read_answers(args.answers)), "")
 
@@ -271,27 +248,41 @@ def cmd_grade(args):
         answer = args.answer
     if answer is None:
         raise SystemExit("give --answer TEXT or --answer-file PATH")
-    if not (args.question_id or (args.question and args.reference)):
+    from interviewer.session import clean_answer
+
+    answer = clean_answer(answer)
+    if args.question_id:
+        g = eng.grader.grade_question(eng.kb.question(args.question_id), answer)
+    elif args.question and args.reference:
+        g = eng.grader.grade_free(args.question, args.reference, answer)
+    else:
         raise SystemExit("give --question-id ID, or --question TEXT and --reference TEXT")
-    g = eng.grade_answer(answer, question_id=args.question_id, question=args.question, reference=args.reference)
     out(args, g.model_dump(), f"{g.score:.2f}/5\n{g.feedback}")
 
 
 def cmd_sessions(args):
-    from interviewer.session import Records
+    from interviewer.store import Store
 
-    rows = [x.model_dump() for x in Records.open(settings_from(args)).sessions()]
+    s = settings_from(args)
+    rows = [x.model_dump() for x in Store(s.db_path).sessions()]
     out(args, rows, "\n".join(f"{r['id']} {r['created_at']} {r['mode']:5} turns={r['turns']} mean={r['mean_score']}"
                               f" persona={r['persona']}" for r in rows) or "no sessions")
 
 
 def cmd_replay(args):
-    from interviewer.session import Records
+    from interviewer.knowledge import load_knowledge
+    from interviewer.report import to_markdown
+    from interviewer.store import Store
 
+    s = settings_from(args)
     try:
-        print(Records.open(settings_from(args)).export(args.session_id, args.format))
+        tr = Store(s.db_path).transcript(args.session_id)
     except KeyError as e:
         raise SystemExit(str(e.args[0]))
+    if args.format == "json":
+        print(tr.model_dump_json(indent=2))
+    else:
+        print(to_markdown(load_knowledge(s.knowledge_dir), tr))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,8 +313,6 @@ def build_parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("drill", parents=[c], help="drill the due items of the queue")
     dr.add_argument("--answers", required=True)
     dr.add_argument("--questions", type=int, default=5)
-    dr.add_argument("--now", metavar="SESSION_ID", help="drill the missed and contradicted key points of this finished "
-                                                       "session now, whatever the schedule says")
     dr.set_defaults(fn=cmd_drill)
     r = sub.add_parser("resume", parents=[c], help="resume an interrupted session")
     r.add_argument("session_id")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from interviewer.speech import SpeechTranscript, Word, keep_audio, load_audio
+from interviewer.speech import SpeechTranscript, Word, keep_audio, load_audio, question_prompt, question_terms
 
 # Fillers named in issue 16 (what Yoodli and Interview Warmup count). "like" and "basically" are also ordinary
 # words ("systems like NCCL"), so they count only where a filler sits: at the start of a clause or set off by
@@ -144,14 +144,14 @@ class SpokenAnswer(BaseModel):
     transcript: SpeechTranscript
 
 
-def spoken_answer(transcriber, settings, audio, terms: list[str] = (), keep_as: str | None = None,
+def spoken_answer(transcriber, settings, audio, question=None, keep_as: str | None = None,
                   progress=None) -> SpokenAnswer:
-    """Transcribe a recording (path or 16 kHz samples) with the question's terms as the prompt and measure its
-    delivery. The recording is saved under the data dir as keep_as.wav when settings.keep_audio is on, and
-    always when it was longer than the transcription limit, so nothing said is lost."""
+    """Transcribe a recording (path or 16 kHz samples), primed with the bank question if there is one, and
+    measure its delivery. The recording is saved under the data dir as keep_as.wav when settings.keep_audio is
+    on, and always when it was longer than the transcription limit, so nothing said is lost."""
     samples = load_audio(audio) if isinstance(audio, (str, Path)) else audio
-    tr = transcriber.transcribe(samples, list(terms), progress)
-    record = analyze(tr.words, tr.text, list(terms)).model_dump()
+    tr = transcriber.transcribe(samples, question_prompt(question) if question else [], progress)
+    record = analyze(tr.words, tr.text, question_terms(question) if question else []).model_dump()
     record.update(duration_s=tr.duration_s, transcribe_s=tr.seconds, truncated=tr.truncated, notes=list(tr.notes))
     if keep_as and (settings.keep_audio or tr.truncated):
         record["audio_path"] = str(keep_audio(settings, samples, keep_as))

@@ -233,9 +233,14 @@ def prompt_from_terms(terms: list[str]) -> str | None:
 
 
 def question_terms(question) -> list[str]:
+    """The key terms of a bank question (its key points' terms), as the delivery check looks for them."""
+    return [t for k in question.key_points for t in k.terms]
+
+
+def question_prompt(question) -> list[str]:
     """What Whisper is primed with for an answer to a bank question: the question itself (its proper spelling
-    of NCCL, RDMA, KV cache), then its key points' terms."""
-    return [question.question] + [t for k in question.key_points for t in k.terms]
+    of NCCL, RDMA, KV cache), then its key terms."""
+    return [question.question] + question_terms(question)
 
 
 # ---------------------------------------------------------------------------- transcription

@@ -286,6 +286,14 @@ def test_the_seeded_stories_cite_only_cv_items_and_leave_the_rest_to_fill(kb):
         assert not s.filled("numbers"), s.id
 
 
+def test_the_seeded_better_answers_fire_none_of_their_own_patterns(kb):
+    for q in _deep_dives(kb):
+        ans = story_answer(kb, q)
+        assert "{" not in ans, q.id
+        for kind, where, p in _all_patterns(q):
+            assert not _firing([p], ans), (q.id, kind, where, p)
+
+
 def test_story_answer_fills_the_user_story_and_marks_what_is_missing(kb_copy):
     path = kb_copy / "stories.md"
     text = path.read_text()

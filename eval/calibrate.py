@@ -16,8 +16,9 @@ import numpy as np
 from eval.common import CachedEmbedder, embedder, metrics
 from eval.grader_eval import saf_rubric
 from eval.saf import load_split
-from interviewer.scoring import (FEATURES, Calibration, Scorer, load_calibration, save_calibration,
-                                 split_sentences, strip_injections)
+from interviewer.claims import split_sentences
+from interviewer.injection import strip_injections
+from interviewer.scoring import FEATURES, Calibration, Scorer, load_calibration, save_calibration
 
 WITH = ["bias", "ref_cos", "kp_sim", "kp_min", "kp_terms", "ref_recall", "ans_prec", "length", "len_ratio", "q_cos",
         "knn", "knn_sim", "krr", "ex_mean", "ex_gap", "lex_knn", "lex_sim", "tok_recall"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import time
 from pathlib import Path
 
@@ -83,6 +84,10 @@ class CachedEmbedder:
             z = np.load(path, allow_pickle=False)
             for t, v in zip(z["texts"], z["vecs"]):
                 self.store[str(t)] = v
+        tok = path.with_suffix(".tokens.pkl")
+        if tok.exists():  # our own cache file, written below
+            with open(tok, "rb") as fh:
+                self.tokens = pickle.load(fh)
 
     def encode(self, texts):
         n = len(self.store)
@@ -91,12 +96,16 @@ class CachedEmbedder:
         return np.stack(vecs) if vecs else np.zeros((0, 384), np.float32)
 
     def token_vectors(self, texts):
-        """Not persisted (large); kept in memory for the run."""
-        return fill_cache(self.tokens, texts, self.inner.token_vectors)
+        n = len(self.tokens)
+        out = fill_cache(self.tokens, texts, self.inner.token_vectors)
+        self.dirty |= len(self.tokens) != n
+        return out
 
     def save(self):
         if self.dirty:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             keys = list(self.store)
             np.savez(self.path, texts=np.array(keys), vecs=np.stack([self.store[k] for k in keys]))
+            with open(self.path.with_suffix(".tokens.pkl"), "wb") as fh:
+                pickle.dump(self.tokens, fh)
             self.dirty = False

@@ -1,135 +1,500 @@
-"""Grader: scores an answer against a bank item's key points, red flags and "how to say it" rubric,
-combining embedding/term signals with the model's yes/no judgement per key point."""
+"""Grader: judges each key point of a rubric against an answer (covered, partial, missed or contradicted, with
+the quote that decided it), checks numbers and known misconceptions, reads honesty sentence by sentence, and
+turns that into a 0-5 score and verdict with weights fitted on the interview set's dev half
+(`python -m eval train-grader`). The SAF-calibrated exemplar model still grades rubrics that come with many
+graded exemplars (the external regression check)."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from interviewer.knowledge import Question, Text
-from interviewer.models import Grade, KeyPointResult, RedFlagHit, SubScores
+import numpy as np
+from pydantic import BaseModel
+
+from interviewer.claims import (FUNCTION, asserted, check_fact, claim_weight, experience_claims, honest_boundary,
+                                split_sentences, words)
+from interviewer.injection import strip_injections
+from interviewer.knowledge import FollowUp, KeyPoint, Question, Text
+from interviewer.models import Check, Grade, Ignored, KeyPointResult, RedFlagHit, SubScores
 from interviewer.prompts import render, template
-from interviewer.scoring import KeyPointSpec, Rubric, Scorer, split_sentences, strip_injections
+from interviewer.scoring import Rubric, Scorer, term_hits, token_recall
 
-_OVERCLAIM = re.compile(r"claim|production|own|pretend|experience", re.I)
-_HEDGE = re.compile(
-    r"\b(have not|haven't|did not|didn't|not (yet )?in production|my (honest )?boundary|i would (check|start|measure)"
-    r"|not directly|i'd (check|verify|measure)|to be honest|honestly|where my experience ends|i am (still )?learning"
-    r"|i'm (still )?learning|deepening|ramp(ing)?[- ]up)\b",
-    re.I,
-)
-EXEMPLARS_TO_TRUST = 8
-# Ownership claims the seed says the candidate must not make. Scale claims (NVIDIA itself, thousands of
-# GPUs) are never in the CV; "in production" claims count only on topics the CV does not match well.
-_NEG = r"(?![^.]{0,40}\b(not|never|haven't|hasn't|didn't|don't|no|without)\b)"
-_CLAIM = r"\b(i|we)\b" + _NEG + r"[^.]{0,40}\b(owned|own|led|ran|built|shipped|deployed|operated|maintained|architected)\b"
-_SCALE_CLAIM = re.compile(_CLAIM + r"[^.]{0,120}\b(at nvidia|nvidia scale|nvidia-scale|thousands of gpus)", re.I)
-_PROD_CLAIM = re.compile(_CLAIM + r"[^.]{0,120}\b(in production|production (cluster|deployment|scale))", re.I)
+MODEL_FILE = Path(__file__).with_name("grader_model.json")
+# Rubrics with at least this many graded exemplars are graded by the SAF exemplar model (it needs them).
+MIN_EXEMPLARS = 8
 GENERIC_OVERCLAIM = "claims production ownership or scale the CV does not show"
-_NUMBER = re.compile(r"\d")
 _STRUCTURE = re.compile(r"\b(first|second|then|finally|because|so that|trade-?off|therefore|step|checklist)\b", re.I)
+_NUMBER = re.compile(r"\d")
+STATUSES = ["missed", "partial", "covered"]
 
 
-def rubric_for(q: Question) -> Rubric:
-    return Rubric(
-        question=q.question,
-        references=[q.model_answer],
-        key_points=[KeyPointSpec(k.point, k.terms) for k in q.key_points],
-        # The model answer is a graded exemplar too: the bank's 5/5 reference point.
-        exemplars=[(q.model_answer, 1.0)] + [(e.answer, e.score / 5.0) for e in q.examples],
-    )
+# --------------------------------------------------------------------------- the fitted model
+
+
+class GraderModel(BaseModel):
+    """Weights of the key-point classifier and of the answer score, fitted by `python -m eval train-grader`."""
+
+    kp_features: list[str]
+    kp_coef: list[list[float]]  # one row per status in STATUSES (multinomial logistic regression)
+    kp_intercept: list[float]
+    answer_features: list[str]
+    answer_coef: list[float]
+    answer_intercept: float
+    bands: dict[str, float] = {"strong": 4.0, "solid": 3.0, "weak": 1.5}
+    misconception_margin: float = 1.0  # a sentence this much closer to a misconception than to the point contradicts it
+    llm_weight: float = 0.0
+    fitted_on: str = "defaults"
+    n: int = 0
+    cv: dict = {}
+
+
+KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok"]
+ANSWER_FEATURES = ["coverage", "covered_share", "contradicted", "facts_bad", "misconception_flags", "overclaim",
+                   "list_share", "ref_cos", "tok_recall", "q_cos", "length", "honest"]
+
+DEFAULT_MODEL = GraderModel(
+    kp_features=KP_FEATURES,
+    kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0], [0.0] * 6, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0]],
+    kp_intercept=[3.0, 0.0, -4.0],
+    answer_features=ANSWER_FEATURES,
+    answer_coef=[4.5, 0.5, -3.0, -0.5, -0.75, -1.5, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0],
+    answer_intercept=0.0,
+)
+
+
+def load_model(path: Path = MODEL_FILE) -> GraderModel:
+    if path.exists():
+        try:
+            m = GraderModel.model_validate_json(path.read_text())
+            if m.kp_features == KP_FEATURES and m.answer_features == ANSWER_FEATURES:
+                return m
+        except ValueError:
+            pass
+    return DEFAULT_MODEL
+
+
+def save_model(m: GraderModel, path: Path = MODEL_FILE) -> None:
+    path.write_text(json.dumps(m.model_dump(), indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- what an answer is graded against
+
+
+@dataclass
+class Case:
+    """A rubric for grading: the question, its reference, the key points (with misconceptions, facts and honesty
+    rules), red flags, and how strictly production claims count (the topic's match level)."""
+
+    question: str
+    reference: str
+    points: list[KeyPoint]
+    red_flags: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (flag, kind, patterns)
+    match: str | None = None
+    cv_gaps: set[str] = field(default_factory=set)
+    how_to_say: Text | None = None
+    improved: str = ""
+
+
+@dataclass
+class Features:
+    kp: list[dict[str, float]]
+    answer: dict[str, float]
+    contradicted: list[tuple[str, str]]  # per key point: (quote, correction) or ("", "")
+    by_meaning: list[tuple[float, str]]  # per key point: how much closer a sentence is to a misconception, and it
+    evidence: list[str]
+    flags: list[RedFlagHit]
+    overclaims: list[RedFlagHit]
+    facts_checked: list
+    honest: str
+    sentences: list[str]
+
+
+def cv_gap_terms(kb) -> set[str]:
+    """Technology words of the JD rows the CV matches weakly that the CV itself never names: a production claim
+    that mentions one of them is an overclaim whatever the topic."""
+    if kb is None:
+        return set()
+    cv_text = " ".join(it.text for a in kb.cv.areas for it in a.items).lower() + " " + kb.cv.summary.lower()
+    out = set()
+    for r in kb.match.rows:
+        if r.match == "high":
+            continue
+        for w in re.findall(r"[a-z][a-z0-9\-]{2,}", (r.jd_skill.en + " " + r.scope).lower()):
+            if w not in FUNCTION and w not in cv_text and len(w) >= 3 and w.upper() != w.lower():
+                out.add(w)
+    return out
+
+
+def case_for_question(q: Question, kb=None) -> Case:
+    row = kb.row(q.topic) if kb else None
+    return Case(question=q.question, reference=q.model_answer, points=list(q.key_points),
+                red_flags=[(f.flag, f.kind, f.patterns) for f in q.red_flags], match=row.match if row else None,
+                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=q.model_answer)
+
+
+def case_for_follow_up(q: Question, fu: FollowUp | None, question_text: str, key_point: int, kb=None) -> Case:
+    """A follow-up is graded on its own rubric; until the bank gives it one, on the parent key point it probes,
+    never on the parent's whole model answer (and no "better answer" to a different question is shown)."""
+    base = case_for_question(q, kb)
+    if fu is not None and fu.key_points:
+        points, ref = list(fu.key_points), fu.reference
+    else:
+        points, ref = [q.key_points[min(key_point, len(q.key_points) - 1)]], ""
+    base.question, base.reference, base.points, base.improved = question_text, ref, points, ref
+    return base
+
+
+def case_for_reference(question: str, reference: str) -> Case:
+    """A free question: key points cut from the reference's sentences."""
+    r = Rubric.from_reference(question, reference)
+    return Case(question=question, reference=reference,
+                points=[KeyPoint(point=k.text, terms=k.terms) for k in r.key_points if len(k.text) >= 3],
+                improved=reference)
+
+
+# --------------------------------------------------------------------------- the grader
 
 
 class Grader:
-    def __init__(self, embedder, llm=None, use_llm: bool = True, max_answer_chars: int = 6000, kb=None):
+    """Grades answers against bank items, follow-ups and free questions; same input, same grade."""
+
+    def __init__(self, embedder, llm=None, use_llm: bool = True, max_answer_chars: int = 6000, kb=None,
+                 model: GraderModel | None = None):
         self.kb = kb
+        self.embedder = embedder
         self.scorer = Scorer(embedder)
+        self.model = model or load_model()
         self.llm = llm
-        self.use_llm = use_llm and llm is not None and self.scorer.cal.llm_weight > 0
+        self.use_llm = use_llm and llm is not None and self.model.llm_weight > 0
         self.max_answer_chars = max_answer_chars
+        self._cases: dict[tuple, dict] = {}
 
     @property
     def name(self) -> str:
         return "hybrid" if self.use_llm else "embedding"
 
-    def grade_question(self, q: Question, answer: str) -> Grade:
-        return self.grade(rubric_for(q), answer, red_flags=self.red_flags_for(q),
-                          how_to_say=q.how_to_say, improved=q.model_answer, curated=True)
+    # ---- entry points
 
-    def red_flags_for(self, q: Question) -> list[tuple[str, list[str]]]:
-        """The bank item's red flags plus the generic overclaim patterns for its topic."""
-        row = self.kb.row(q.topic) if self.kb else None
-        generic = [_SCALE_CLAIM.pattern] + ([_PROD_CLAIM.pattern] if row is None or row.match != "high" else [])
-        return [(f.flag, f.patterns) for f in q.red_flags] + [(GENERIC_OVERCLAIM, generic)]
+    def grade_question(self, q: Question, answer: str) -> Grade:
+        return self.grade_case(case_for_question(q, self.kb), answer)
+
+    def grade_follow_up(self, q: Question, question_text: str, key_point: int, answer: str) -> Grade:
+        fu = next((f for f in q.follow_ups if f.question == question_text), None)
+        if fu is None:
+            fu = next((f for f in q.follow_ups if f.key_point == key_point), None) if question_text else None
+        return self.grade_case(case_for_follow_up(q, fu, question_text, key_point, self.kb), answer)
 
     def grade_free(self, question: str, reference: str, answer: str) -> Grade:
-        return self.grade(Rubric.from_reference(question, reference), answer, improved=reference)
+        return self.grade_case(case_for_reference(question, reference), answer)
 
-    def grade(self, rubric: Rubric, answer: str, red_flags: list[tuple[str, list[str]]] = (),
-              how_to_say: Text | None = None, improved: str = "", exclude_exemplar: int | None = None,
-              curated: bool = False) -> Grade:
-        """curated: the key points were written for this question (a bank item), not cut from a reference."""
+    def grade(self, rubric: Rubric, answer: str, exclude_exemplar: int | None = None) -> Grade:
+        """A rubric from a data set: the SAF exemplar model when it has many graded exemplars, else the key points."""
+        ex = [e for i, e in enumerate(rubric.exemplars) if i != exclude_exemplar]
+        if len(ex) < MIN_EXEMPLARS:
+            case = Case(question=rubric.question, reference=" ".join(rubric.references),
+                        points=[KeyPoint(point=k.text, terms=k.terms) for k in rubric.key_points],
+                        improved=rubric.references[0] if rubric.references else "")
+            return self.grade_case(case, answer)
+        text, notes, ignored = self._prepare(answer)
+        if not text.strip():
+            return self._empty(Case(rubric.question, "", []), notes, ignored)
+        sig = self.scorer.signals(rubric, text, exclude_exemplar=exclude_exemplar)
+        score = 5 * self.scorer.combine(sig.features, True)
+        return Grade(score=round(score, 2), sub_scores=SubScores(coverage=round(score, 2), technical_accuracy=0,
+                                                                 honesty_boundary=0, structure=0),
+                     key_points=[], feedback=f"Score {score:.1f}/5 from {len(ex)} graded exemplars.",
+                     improved_answer=rubric.references[0] if rubric.references else "", notes=notes,
+                     scorer="exemplars", verdict=self.verdict(score), ignored=ignored,
+                     checks=[Check(name="exemplars", summary=f"nearest of {len(ex)} graded answers", confidence=0.7)])
+
+    # ---- the pipeline
+
+    def _prepare(self, answer: str) -> tuple[str, list[str], list[Ignored]]:
         notes: list[str] = []
-        answer = answer or ""
-        text = answer
+        text = answer or ""
         if len(text) > self.max_answer_chars:
-            text = text[: self.max_answer_chars]
-            notes.append(f"answer truncated to {self.max_answer_chars} of {len(answer)} characters for grading; "
+            notes.append(f"answer truncated to {self.max_answer_chars} of {len(text)} characters for grading; "
                          "the full text is kept in the transcript")
+            text = text[: self.max_answer_chars]
         clean, removed = strip_injections(text)
+        ignored = [Ignored(sentence=s, reason=why) for s, why in removed]
         if removed:
             notes.append(f"ignored {len(removed)} sentence(s) addressed to the grader instead of the question")
-        hts = how_to_say.en if how_to_say else ""
-        hts_zh = how_to_say.zh if how_to_say else ""
-        if not clean.strip():
-            notes.append("empty answer")
-            return Grade(
-                score=0.0, sub_scores=SubScores(coverage=0, technical_accuracy=0, honesty_boundary=0, structure=0),
-                key_points=[KeyPointResult(point=k.text, status="missed", confidence=0.0) for k in rubric.key_points],
-                feedback="No answer to grade. " + (f"How to say it: {hts}" if hts else ""),
-                improved_answer=improved, how_to_say=hts, how_to_say_zh=hts_zh, notes=notes, scorer=self.name,
-            )
-        sig = self.scorer.signals(rubric, clean, exclude_exemplar=exclude_exemplar)
-        confs = list(sig.kp_conf)
-        llm_yes = None
-        if self.use_llm and rubric.key_points:
-            w = self.scorer.cal.llm_weight
-            ps = [self._judge(rubric.question, clean, k.text) for k in rubric.key_points]
-            confs = [(1 - w) * c + w * p for c, p in zip(confs, ps)]
-            llm_yes = sum(ps) / len(ps)
-        base = self.scorer.combine(sig.features, bool(rubric.exemplars), llm_yes)
-        if curated and confs:
-            # With few graded exemplars the calibrated score regresses to the SAF training mean (~0.7);
-            # curated key points (bank items) are the better signal until there are enough exemplars.
-            n_ex = len(rubric.exemplars)
-            trust = n_ex / (n_ex + EXEMPLARS_TO_TRUST)
-            base = trust * base + (1 - trust) * sum(confs) / len(confs)
+        return clean, notes, ignored
 
-        cal = self.scorer.cal
-        kps = []
-        for k, c, ev in zip(rubric.key_points, confs, sig.kp_evidence):
-            status = "covered" if c >= cal.covered else "partial" if c >= cal.partial else "missed"
-            ev = ev if ev and ev in answer and status != "missed" else ""
-            kps.append(KeyPointResult(point=k.text, status=status, confidence=round(min(1.0, max(0.0, c)), 3),
-                                      evidence=ev))
-        hits = self._red_flags(answer, red_flags)
-        overclaims = [h for h in hits if _OVERCLAIM.search(h.flag)]
-        misconceptions = [h for h in hits if h not in overclaims]
-        score = max(0.0, 5 * base - 0.75 * len(misconceptions) - 1.0 * len(overclaims))
-        sents = split_sentences(clean)
-        structure = min(5.0, 1.0 + min(2.0, len(sents) / 3) + (1.0 if _NUMBER.search(clean) else 0.0)
-                        + min(1.0, len(_STRUCTURE.findall(clean)) / 2))
-        coverage = 5 * sum(confs) / max(1, len(confs))
-        honesty = max(0.0, (5.0 if _HEDGE.search(clean) else 4.0) - 2.5 * len(overclaims))
-        accuracy = max(0.0, min(5.0, 5 * base + 0.5) - 1.5 * len(misconceptions))
+    def grade_case(self, case: Case, answer: str) -> Grade:
+        text, notes, ignored = self._prepare(answer)
+        if not text.strip():
+            return self._empty(case, notes + ["empty answer"] if not (answer or "").strip() else notes, ignored)
+        f = self.features(case, text)
+        return self.decide(case, f, text, answer, notes, ignored)
+
+    def decide(self, case: Case, f: Features, text: str, answer: str, notes: list[str] = (),
+               ignored: list[Ignored] = ()) -> Grade:
+        """The grade from an answer's signals and the fitted weights (training reuses the signals)."""
+        m = self.model
+        probs = [self._kp_probs(k) for k in f.kp]
+        if self.use_llm and case.points:
+            w = m.llm_weight
+            ps = [self._judge(case.question, text, k.point) for k in case.points]
+            probs = [np.array([(1 - w) * p[0] + w * (1 - y), (1 - w) * p[1], (1 - w) * p[2] + w * y])
+                     for p, y in zip(probs, ps)]
+        results = []
+        for k, p, (quote, corr), (margin, msent), ev in zip(case.points, probs, f.contradicted, f.by_meaning,
+                                                          f.evidence):
+            if not quote and margin >= m.misconception_margin:
+                quote, corr = msent, k.point
+            if quote:
+                results.append(KeyPointResult(point=k.point, status="contradicted", confidence=0.0,
+                                              evidence=quote if quote in answer else "", correction=corr))
+                continue
+            cov = float(p[2] + 0.5 * p[1])
+            status = STATUSES[int(np.argmax(p))]
+            if k.boundary:
+                status, cov = ("covered", 1.0) if f.honest else ("missed", 0.0)
+                ev = f.honest
+            results.append(KeyPointResult(point=k.point, status=status, confidence=round(min(1.0, max(0.0, cov)), 3),
+                                          evidence=ev if ev and ev in answer and status != "missed" else ""))
+        af = self.answer_features(f, results)
+        x = np.array([af[n] for n in m.answer_features])
+        score = float(min(5.0, max(0.0, m.answer_intercept + x @ np.array(m.answer_coef))))
+        if f.overclaims:
+            # an overclaim can never be worth more than the same answer without it
+            score = max(0.0, min(score, 5.0 - 1.0 * len(f.overclaims)))
+        supported = sum(r.confidence for r in results) + 0.5 * sum(c.status == "confirmed" for c in f.facts_checked)
+        wrong = af["contradicted"] * len(results) + af["facts_bad"] + af["misconception_flags"]
+        accuracy = 5 * supported / (supported + 2 * wrong + 0.5)
+        honesty = max(0.0, (5.0 if f.honest else 4.0) - 2.5 * len(f.overclaims))
+        structure = min(5.0, 1.0 + min(2.0, len(f.sentences) / 3) + (1.0 if _NUMBER.search(text) else 0.0)
+                        + min(1.0, len(_STRUCTURE.findall(text)) / 2))
         grade = Grade(
-            score=round(min(5.0, score), 2),
-            sub_scores=SubScores(coverage=round(min(5.0, coverage), 2), technical_accuracy=round(accuracy, 2),
+            score=round(score, 2),
+            sub_scores=SubScores(coverage=round(5 * af["coverage"], 2), technical_accuracy=round(accuracy, 2),
                                  honesty_boundary=round(honesty, 2), structure=round(structure, 2)),
-            key_points=kps, red_flags=hits, feedback="", improved_answer=improved, how_to_say=hts,
-            how_to_say_zh=hts_zh, notes=notes, scorer=self.name,
+            key_points=results, red_flags=f.flags + f.overclaims, feedback="", improved_answer=case.improved,
+            how_to_say=case.how_to_say.en if case.how_to_say else "",
+            how_to_say_zh=case.how_to_say.zh if case.how_to_say else "", notes=list(notes), scorer=self.name,
+            ignored=list(ignored), verdict=self.verdict(score), checks=self._checks(case, f, results, probs),
         )
         grade.feedback = self._feedback(grade)
         return grade
+
+    def verdict(self, score: float) -> str:
+        b = self.model.bands
+        return ("Strong answer." if score >= b["strong"] else "Solid but incomplete." if score >= b["solid"]
+                else "Weak answer." if score >= b["weak"] else "Did not answer the question.")
+
+    def _empty(self, case: Case, notes: list[str], ignored: list[Ignored]) -> Grade:
+        hts = case.how_to_say
+        return Grade(
+            score=0.0, sub_scores=SubScores(coverage=0, technical_accuracy=0, honesty_boundary=0, structure=0),
+            key_points=[KeyPointResult(point=k.point, status="missed", confidence=0.0) for k in case.points],
+            feedback="No answer to grade. " + (f"How to say it: {hts.en}" if hts else ""),
+            improved_answer=case.improved, how_to_say=hts.en if hts else "", how_to_say_zh=hts.zh if hts else "",
+            notes=notes, scorer=self.name, ignored=ignored, verdict=self.verdict(0.0),
+        )
+
+    # ---- signals
+
+    def _emb(self, texts: list[str]) -> np.ndarray:
+        return self.scorer._emb(texts)
+
+    def features(self, case: Case, text: str) -> Features:
+        """Every signal of an answer against a case, before any weight is applied (shared with training)."""
+        rub = Rubric(question=case.question, references=[case.reference] if case.reference else [],
+                     key_points=[])
+        prep = self._prepare_case(case)
+        sents = split_sentences(text)
+        # one batch for the answer and its sentences (the filler check and the signals reuse the vectors)
+        self._emb([" ".join(sents)] + sents)
+        if hasattr(self.embedder, "token_vectors") and sents:
+            self.scorer._tok([" ".join(sents)])
+        drop = self.scorer.filler(rub, sents) if sents else []
+        sents = [s for s, d in zip(sents, drop) if not d]
+        nxt = sents[1:] + [""]
+        weights = [claim_weight(s) for s in sents]
+        n_words = len(words(" ".join(sents)))
+        answer = " ".join(sents)
+        s_vecs = self._emb(sents) if sents else np.zeros((0, 384), np.float32)
+        ref_sents, ref_vecs = prep["ref_sents"], prep["ref_vecs"]
+        a_vec = self._emb([answer])[0] if answer else None
+        tok_a = self.scorer._tok([answer])[0] if answer and hasattr(self.embedder, "token_vectors") else None
+        tok_q = self.scorer._tok([case.question or " "])[0] if tok_a is not None else None
+        kp_feats, contradicted, by_meaning, evidence, facts_checked = [], [], [], [], []
+        for k, kv, av in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"]):
+            if len(sents):
+                sims = (s_vecs @ av.T).max(axis=1)
+                best = int(np.argmax(sims))
+                sim = float(sims[best])
+                sim_claim = float(max(w * s for w, s in zip(weights, sims)))
+            else:
+                sims, best, sim, sim_claim = np.zeros(0), 0, 0.0, 0.0
+            terms = k.terms or _content(k.point)
+            claim_sents = [s for s, w in zip(sents, weights) if w >= 0.5]
+            th = _term_share(" ".join(sents), terms)
+            th_claim = _term_share(" ".join(claim_sents), terms)
+            tok = 0.0
+            if tok_a is not None:
+                tok = token_recall(tok_a, self.scorer._tok([k.point])[0], tok_q, self.scorer.cal.tok_demote)
+            checks = [c for c in (check_fact(fc, sents) for fc in k.facts) if c is not None]
+            facts_checked += checks
+            ok = sum(c.status == "confirmed" for c in checks)
+            quote, corr = self._contradiction(k, sents, nxt, checks)
+            by_meaning.append(self._closer_to_misconception(k, sents, nxt, s_vecs, kv))
+            if k.boundary and not quote:
+                quote = self._mastery_claim(k, sents, case)
+                corr = k.point if quote else ""
+            contradicted.append((quote, corr))
+            evidence.append(sents[best] if len(sents) else "")
+            kp_feats.append({"sim": sim, "sim_claim": sim_claim, "tok": tok, "terms": th, "terms_claim": th_claim,
+                             "facts_ok": float(min(ok, 2))})
+        flags, overclaims = self._red_flags(sents, nxt, case)
+        honest = honest_boundary(sents) if not overclaims else ""
+        ans = {
+            "facts_bad": float(min(2, sum(c.status == "contradicted" for c in facts_checked))),
+            "misconception_flags": float(min(2, len(flags))),
+            "overclaim": float(bool(overclaims)),
+            "list_share": (sum(len(words(s)) * (1 - w) for s, w in zip(sents, weights)) / max(1, n_words)),
+            "ref_cos": float(np.max(ref_vecs @ a_vec)) if a_vec is not None and len(ref_vecs) else 0.0,
+            "tok_recall": self.scorer.tok_recall(rub, answer) if answer and case.reference else 0.0,
+            "q_cos": float(self._emb([case.question])[0] @ a_vec) if a_vec is not None and case.question else 0.0,
+            "length": min(1.0, math.log1p(n_words) / math.log(200)),
+            "honest": float(bool(honest)),
+        }
+        return Features(kp=kp_feats, answer=ans, contradicted=contradicted, by_meaning=by_meaning, evidence=evidence, flags=flags,
+                        overclaims=overclaims, facts_checked=facts_checked, honest=honest, sentences=sents)
+
+    def _prepare_case(self, case: Case) -> dict:
+        """The rubric's own vectors, computed in one batch the first time a rubric is seen."""
+        key = (case.question, case.reference, tuple(k.point for k in case.points))
+        hit = self._cases.get(key)
+        if hit is not None:
+            return hit
+        ref_sents = split_sentences(case.reference) if case.reference else []
+        mis = [m.statement for k in case.points for m in k.misconceptions]
+        points = [k.point for k in case.points]
+        self._emb([case.question or " ", case.reference or " "] + ref_sents + points + mis)
+        if hasattr(self.embedder, "token_vectors"):
+            self.scorer._tok([case.question or " ", case.reference or " "] + points)
+        ref_vecs = self._emb(ref_sents) if ref_sents else np.zeros((0, 384), np.float32)
+        kp_vecs = self._emb(points) if points else np.zeros((0, 384), np.float32)
+        anchors = []
+        for kv in kp_vecs:
+            # the point's own words, and the reference sentence that says it (a paraphrase may follow either)
+            av = [kv]
+            if len(ref_vecs):
+                j = int(np.argmax(ref_vecs @ kv))
+                if float(ref_vecs[j] @ kv) >= 0.5:
+                    av.append(ref_vecs[j])
+            anchors.append(np.stack(av))
+        if len(self._cases) > 512:
+            self._cases.clear()
+        out = self._cases[key] = {"ref_sents": ref_sents, "ref_vecs": ref_vecs, "kp_vecs": kp_vecs,
+                                  "anchor_vecs": anchors}
+        return out
+
+    def answer_features(self, f: Features, results: list[KeyPointResult]) -> dict[str, float]:
+        n = max(1, len(results))
+        return dict(f.answer) | {
+            "coverage": sum(r.confidence for r in results if r.status != "contradicted") / n,
+            "covered_share": sum(r.status == "covered" for r in results) / n,
+            "contradicted": sum(r.status == "contradicted" for r in results) / n,
+        }
+
+    def _kp_probs(self, kf: dict[str, float]) -> np.ndarray:
+        m = self.model
+        x = np.array([kf[n] for n in m.kp_features])
+        z = np.array(m.kp_coef) @ x + np.array(m.kp_intercept)
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def _contradiction(self, k: KeyPoint, sents, nxt, checks) -> tuple[str, str]:
+        """The sentence that states one of the point's misconceptions (by pattern) or a wrong number for one of
+        its facts; and the correction."""
+        for ms in k.misconceptions:
+            for s, n in zip(sents, nxt):
+                for p in ms.patterns:
+                    mt = re.search(p, s, re.I)
+                    if mt and asserted(s, mt.start(), n):
+                        return s, k.point
+        bad = next((c for c in checks if c.status == "contradicted"), None)
+        if bad is not None:
+            return bad.sentence, f"{bad.name}: {bad.expected} (you said {bad.said})"
+        return "", ""
+
+    def _closer_to_misconception(self, k: KeyPoint, sents, nxt, s_vecs, kv) -> tuple[float, str]:
+        """The asserted sentence most closer in meaning to one of the point's misconceptions than to the point."""
+        if not k.misconceptions or not len(sents):
+            return -1.0, ""
+        mv = self._emb([ms.statement for ms in k.misconceptions])
+        to_mis = (s_vecs @ mv.T).max(axis=1)
+        margin = np.where(to_mis >= 0.6, to_mis - s_vecs @ kv, -1.0)
+        for i in np.argsort(-margin):
+            if asserted(sents[i], 0, nxt[i]):
+                return float(margin[i]), sents[i]
+        return -1.0, ""
+
+    def _mastery_claim(self, k: KeyPoint, sents, case: Case) -> str:
+        for s in sents:
+            for p in k.mastery_claims:
+                mt = re.search(p, s, re.I)
+                if mt and asserted(s, mt.start()):
+                    return s
+        hits = experience_claims(sents)
+        return hits[0].sentence if hits else ""
+
+    def _red_flags(self, sents, nxt, case: Case) -> tuple[list[RedFlagHit], list[RedFlagHit]]:
+        flags, over = [], []
+        for flag, kind, patterns in case.red_flags:
+            hit = None
+            for s, n in zip(sents, nxt):
+                for p in patterns:
+                    mt = re.search(p, s, re.I)
+                    if mt and mt.group(0).strip() and asserted(s, mt.start(), n):
+                        hit = RedFlagHit(flag=flag, quote=mt.group(0))
+                        break
+                if hit:
+                    break
+            if hit:
+                (over if kind == "overclaim" else flags).append(hit)
+        if not over:
+            for c in experience_claims(sents):
+                low = c.sentence.lower()
+                gap = any(re.search(r"\b" + re.escape(t) + r"\b", low) for t in case.cv_gaps)
+                if c.kind == "scale" or case.match in (None, "low", "medium_low", "medium") or gap:
+                    over.append(RedFlagHit(flag=GENERIC_OVERCLAIM, quote=c.quote))
+                    break
+        return flags, over
+
+    def _checks(self, case: Case, f: Features, results, probs) -> list[Check]:
+        n = max(1, len(results))
+        conf = float(np.mean([p.max() for p in probs])) if probs else 0.0
+        out = [Check(name="meaning", summary=f"{sum(r.status == 'covered' for r in results)} of {len(results)} key "
+                     "points expressed in the answer's own sentences", confidence=round(conf, 2))]
+        nt = sum(1 for k in f.kp if k["terms_claim"] > 0)
+        out.append(Check(name="terms", summary=f"the point's terms used in statements for {nt} of {n} key points "
+                         "(terms in a bare list do not count)", confidence=0.5))
+        if any(k.facts for k in case.points):
+            ok = sum(c.status == "confirmed" for c in f.facts_checked)
+            bad = sum(c.status == "contradicted" for c in f.facts_checked)
+            total = sum(len(k.facts) for k in case.points)
+            out.append(Check(name="facts", summary=f"{ok} of {total} numeric facts stated correctly, {bad} wrong",
+                             confidence=0.9 if f.facts_checked else 0.3))
+        if any(k.misconceptions for k in case.points) or case.red_flags:
+            nc = sum(r.status == "contradicted" for r in results)
+            out.append(Check(name="misconceptions", summary=f"{nc} key point(s) contradicted, {len(f.flags)} known "
+                             "wrong statement(s) found", confidence=0.8))
+        out.append(Check(name="honesty", summary=("overclaim: " + f.overclaims[0].quote) if f.overclaims else
+                         ("honest boundary stated" if f.honest else "no claim of experience either way"),
+                         confidence=0.8))
+        if self.use_llm:
+            out.append(Check(name="model", summary=f"the model's yes/no judgement per key point, weight "
+                             f"{self.model.llm_weight:.2f}", confidence=round(self.model.llm_weight, 2)))
+        return out
 
     def _judge(self, question: str, answer: str, point: str) -> float:
         # The answer comes before the point so every key point reuses the cached prefix.
@@ -139,24 +504,24 @@ class Grader:
         return self.llm.yes_probability(msgs)
 
     @staticmethod
-    def _red_flags(answer: str, flags) -> list[RedFlagHit]:
-        hits: list[RedFlagHit] = []
-        for flag, patterns in flags:
-            if flag == GENERIC_OVERCLAIM and any(_OVERCLAIM.search(h.flag) for h in hits):
-                continue  # the bank's own overclaim flag already caught it
-            for p in patterns:
-                m = re.search(p, answer, re.I)
-                if m and m.group(0).strip():
-                    hits.append(RedFlagHit(flag=flag, quote=m.group(0)))
-                    break
-        return hits
-
-    @staticmethod
     def _feedback(g: Grade) -> str:
-        verdict = ("Strong answer." if g.score >= 4 else "Solid but incomplete." if g.score >= 3
-                   else "Weak answer." if g.score >= 1.5 else "Did not answer the question.")
         covered = [k.point for k in g.key_points if k.status == "covered"]
-        missed = [k.point for k in g.key_points if k.status != "covered"]
-        flags = "".join(f"Red flag: {h.flag} (\"{h.quote}\").\n" for h in g.red_flags)
-        return render("feedback", verdict=verdict, score=g.score, covered="; ".join(covered) or "none",
+        missed = [k.point for k in g.key_points if k.status in ("missed", "partial")]
+        wrong = "".join(f"Wrong: \"{k.evidence}\" — {k.correction}\n" for k in g.key_points
+                        if k.status == "contradicted")
+        flags = wrong + "".join(f"Red flag: {h.flag} (\"{h.quote}\").\n" for h in g.red_flags)
+        return render("feedback", verdict=g.verdict, score=g.score, covered="; ".join(covered) or "none",
                       missed="; ".join(missed) or "none", flags=flags, how_to_say=g.how_to_say or "-")
+
+
+def _content(text: str) -> list[str]:
+    out: list[str] = []
+    for w in words(text):
+        if len(w) > 3 and w not in FUNCTION and w not in out:
+            out.append(w)
+    return out[:6]
+
+
+def _term_share(text: str, terms: list[str]) -> float:
+    """Share of a point's terms (words or phrases, case-insensitive) present in the text."""
+    return term_hits(text.lower(), set(words(text)), terms) if text else 0.0

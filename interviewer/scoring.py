@@ -12,62 +12,16 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from interviewer.claims import split_sentences, words
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
-# A sentence ends at . ! ? ; (ASCII or full-width), at a line break, or at the end of the text; a dot between
-# two digits ("1.5 Mbps") does not end a sentence.
-_SENT = re.compile(r"(?:[^.!?。！？\n;；]|(?<=\d)\.(?=\d))+(?:[.!?。！？;；]+|(?=\n)|$)")
-_WORD = re.compile(r"[A-Za-z0-9_+/\-\.]+|[\u4e00-\u9fff]")
 STOP = set(
     "a an the of to in on for and or but is are was were be been being it its this that these those with as by at from "
     "into than then so such can could would should will may might must do does did not no yes you your i we our they "
     "their he she his her them me my mine have has had which what when where who whom why how also more most less very "
     "there here if else all any each both either one two use used using via per about over under between only just".split()
 )
-
-# Instruction-like text aimed at the grader. The answer is data: these sentences are removed before
-# scoring, so they can never add coverage (and the grade says they were ignored).
-INJECTION = re.compile(
-    r"(ignore|disregard|forget|override)\b[^.\n]{0,60}\b(instruction|rubric|previous|above|prompt|rules|grader|criteria)"
-    r"|\b(give|award|assign|grade|score|rate|mark)\b[^.\n]{0,40}(\b5\s*/\s*5|\b5(\.0)?\s*(points?|marks?|/\s*5|stars?)"
-    r"|\bfive (points|marks|stars)|\bfull (marks|score|points|credit)|\bmax(imum)? (score|marks|points|grade)"
-    r"|\bperfect (score|grade|marks)|\b100\s*%|\b10\s*/\s*10|\btop (marks|score)|\bexcellent|\bflawless)"
-    r"|\b(score|grade|rate|mark)\s+(it|this|me|the answer)\s+(as\s+)?(a\s+)?(5|five|full|perfect|excellent)\b"
-    r"|\b(you are|act as|pretend|role-?play)\b[^.\n]{0,60}\b(grader|evaluator|assistant|system|examiner|now)\b"
-    r"|^\s*(system|assistant|grader|developer)\s*[:：]|<\|?(system|im_start|im_end|assistant)\|?>|\[/?(system|inst)\]"
-    r"|\"?\b(score|grade|covered|status)\"?\s*[:=]\s*\"?(5|5\.0|covered|yes|full)\b"
-    r"|```|\}\s*\{|new rubric|fake rubric|all key points (are )?covered|this answer (is|deserves)"
-    r"|^\W*(keywords?|key ?points?( covered)?|rubric|evidence|reference answer|score|grade|note to \w+)\s*[:：]"
-    r"|\b5\s*/\s*5\b|\b(score|grade|mark) of (5|five)\b|</?(answer|instructions?|system|prompt)>"
-    r"|\b(deserves?|earns?|merits?)\b[^.\n]{0,30}\b(marks|score|points|grade|5)\b|\bkey points?\b[^.\n]{0,20}\bcovered"
-    r"|\b(evaluator|examiner|grader|grading)\b|\bcovers? (all|every|the whole|fully)|\bfully covers?"
-    r"|\bmatches the reference|\b(correct|final) (grade|score)\b|restate the question"
-    r"|忽略|无视|满分|给.{0,6}(5|五)分|打.{0,4}(5|五)分|系统提示|你现在是|评分|要点已?覆盖|全部覆盖|所有要点",
-    re.I | re.M,
-)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences as exact substrings of text (stripped), so evidence quotes always match the answer."""
-    out = []
-    for m in _SENT.finditer(text):
-        s = m.group(0).strip()
-        if len(s) >= 3:
-            out.append(s)
-    return out or ([text.strip()] if text.strip() else [])
-
-
-def strip_injections(text: str) -> tuple[str, list[str]]:
-    """Remove sentences that address the grader instead of the question."""
-    kept, removed = [], []
-    for s in split_sentences(text):
-        (removed if INJECTION.search(s) else kept).append(s)
-    return " ".join(kept), removed
-
-
-def words(text: str) -> list[str]:
-    return [w.lower().strip(".-/") for w in _WORD.findall(text)]
-
 
 def content_terms(text: str, limit: int = 12) -> list[str]:
     seen: list[str] = []

@@ -5,8 +5,10 @@ import hashlib
 import numpy as np
 import pytest
 
+from interviewer.claims import split_sentences
+from interviewer.injection import strip_injections
 from interviewer.scoring import (DEFAULT_CALIBRATION, FEATURES, Calibration, KeyPointSpec, LexIndex, Rubric, Scorer,
-                                 content_terms, load_calibration, split_sentences, strip_injections)
+                                 content_terms, load_calibration)
 
 
 class FakeEmbedder:

@@ -1,0 +1,247 @@
+"""What a sentence claims, read without a model: whether it asserts anything (a claim, not a list of terms),
+whether it is negated or hedged, whether it claims experience the CV lacks, and the numbers it states with
+their units, checked against a rubric's numeric facts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? ; (ASCII or full-width), at a line break, or at the end of the text; a dot between
+# two digits ("1.5 Mbps") does not end a sentence.
+_SENT = re.compile(r"(?:[^.!?。！？\n;；]|(?<=\d)\.(?=\d))+(?:[.!?。！？;；]+|(?=\n)|$)")
+_WORD = re.compile(r"[A-Za-z0-9_+/\-\.]+|[\u4e00-\u9fff]")
+
+# Words that make a run of terms into a statement. "and", "or" and commas are left out on purpose: they join
+# the items of a keyword list as well as the parts of a claim.
+FUNCTION = set(
+    "a an the of to in on for is are was were be been being it its this that these those with as by at from into "
+    "than then so such can could would should will may might must do does did not no you your i we our they "
+    "their he she his her them me my have has had which what when where who why how because if while since "
+    "until after before each every only just also there here both one same more less most about over under per "
+    "through without within between against whereas unless instead rather need needs needed uses used using "
+    "makes make made gives give goes go get gets means mean keeps keep takes take moves move sends send reads "
+    "writes stays runs run".split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences as exact substrings of text (stripped), so evidence quotes always match the answer."""
+    out = []
+    for m in _SENT.finditer(text):
+        s = m.group(0).strip()
+        if len(s) >= 3:
+            out.append(s)
+    return out or ([text.strip()] if text.strip() else [])
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().strip(".-/") for w in _WORD.findall(text)]
+
+
+def claim_weight(sentence: str) -> float:
+    """How much a sentence reads as a statement (1) rather than a string of terms (0): the share of
+    function words, which a keyword list lacks. Chinese text counts as a statement."""
+    ws = [w for w in words(sentence) if w]
+    latin = [w for w in ws if w.isascii()]
+    if len(latin) < max(3, len(ws) // 2):
+        return 1.0
+    f = sum(w in FUNCTION for w in latin) / len(latin)
+    return min(1.0, max(0.0, (f - 0.08) / 0.14))
+
+
+# --------------------------------------------------------------------------- negation and hedging
+
+_NEG = re.compile(
+    r"\b(not|never|no|none|nothing|neither|nor|without|cannot|can't|won't|isn't|aren't|wasn't|weren't|doesn't|"
+    r"don't|didn't|haven't|hasn't|hadn't|shouldn't|wouldn't|couldn't|hardly|rarely)\b|n't\b|没有|没|不是|不|未",
+    re.I,
+)
+# Reported rather than asserted: the speaker names a claim to reject it.
+_REPORTED = re.compile(
+    r"\b(misconception|myth|common mistake|mistake (is|to)|wrong to|it is wrong|is wrong|people (often )?(think|say|assume|"
+    r"believe)|some (people )?(think|say|assume|believe)|contrary to|the naive (view|answer)|a trap|not true|false that|"
+    r"incorrect(ly)?|rather than|instead of|as opposed to|unlike)\b",
+    re.I,
+)
+_RETRACT = re.compile(r"^\s*(but\s+)?(it|that|this)\s*(is|'s)\s*not\b|^\s*(no|not really|that's wrong|wrong)\W*$", re.I)
+
+
+def negated_before(sentence: str, start: int) -> bool:
+    """A negation cue in the same clause before position start (or right after the match: "X is not Y")."""
+    head = sentence[:start]
+    clause = re.split(r"[,:;—–]|\bbut\b|\bwhile\b|\bwhereas\b|\bhowever\b", head)[-1]
+    return bool(_NEG.search(clause)) or bool(_REPORTED.search(head))
+
+
+def asserted(sentence: str, start: int, next_sentence: str = "") -> bool:
+    """Does the sentence assert what a pattern matched at start, rather than negate, report or retract it?"""
+    if negated_before(sentence, start):
+        return False
+    return not _RETRACT.search(next_sentence or "")
+
+
+# --------------------------------------------------------------------------- honesty
+
+_HYPOTHETICAL = re.compile(r"\b(would|could|might|i'd|we'd|plan to|want to|hope to|if i|if we|would like|going to|"
+                           r"will|aim to|expect to|in the interview|learning|studied|read about)\b", re.I)
+_FIRST = r"\b(i|we|my team|our team|i've|we've|i personally|myself)\b"
+_DID = (r"(ran|run|running|deployed|deploy|operated|operate|owned|own|led|lead|built|shipped|rolled out|roll out|"
+        r"managed|maintained|scaled|tuned|productioni[sz]ed|put\b[^.]{0,20}\binto production|drove|designed and "
+        r"deployed|architected|launched|benchmarked|qualified|debugged|was responsible for|in charge of|"
+        r"took\b[^.]{0,20}\bto production|have been running|operating)")
+_SCALE = (r"(\b\d[\d,]{2,}\+?[\s-]*(h100|h200|a100|b200|gb200|gpus?|nodes?|servers?|hosts?|ranks?|nics?|machines?)\b|"
+          r"\b(hundreds|thousands|tens of thousands) of (h100s?|gpus?|nodes?|servers?|hosts?|ranks?|machines?)\b|"
+          r"\bnvidia[- ]scale\b|\bat nvidia\b|\bhyperscale\b|\bdatacenter-scale\b|\bfleet\b|\bsuperpod\b|"
+          r"\b\d+k[\s-]*gpus?\b|\b(hundred|thousand)[\s-]gpu\b)")
+_PROD = r"(\bin production\b|\bproduction (cluster|deployment|traffic|scale|environment|fleet|system|workloads?)\b|\bprod\b|\bat scale\b|\blive traffic\b|\bcustomers?\b)"
+SCALE_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _SCALE, re.I)
+PROD_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _PROD, re.I)
+SCALE_ONLY = re.compile(_SCALE, re.I)
+
+
+@dataclass
+class ClaimHit:
+    sentence: str
+    quote: str
+    kind: str  # "scale" (never in this CV) or "production" (counts only on topics the CV matches weakly)
+
+
+def experience_claims(sentences: list[str]) -> list[ClaimHit]:
+    """First-person claims of production or scale experience, asserted (not negated, not hypothetical)."""
+    out = []
+    for s in sentences:
+        for kind, rx in (("scale", SCALE_CLAIM), ("production", PROD_CLAIM)):
+            m = rx.search(s)
+            if not m:
+                continue
+            span = s[m.start(): m.end()]
+            if _NEG.search(span) or _REPORTED.search(span) or _HYPOTHETICAL.search(s[: m.start()] + span[:60]):
+                continue
+            out.append(ClaimHit(sentence=s, quote=span, kind=kind))
+            break
+    return out
+
+
+_HONEST = re.compile(
+    r"\b(have not|haven't|did not|didn't|never|not (yet )?in production|no production|my (honest )?boundary|"
+    r"to be honest|honestly|where my experience (ends|stops)|i am (still )?learning|i'm (still )?learning|"
+    r"only (studied|read|prototyped|tested|experimented)|not (run|deployed|operated|owned)|"
+    r"(small|toy|local|single[- ]node) (prototype|benchmark|microbenchmark|experiment|test)|from the (docs|documentation|"
+    r"papers?|source)|i (know|learned) (this|it) from|would (need to )?(verify|measure|check)|ramp(ing)? up)\b",
+    re.I,
+)
+
+
+def honest_boundary(sentences: list[str]) -> str:
+    """The first sentence that states an honest limit of experience, or ""."""
+    return next((s for s in sentences if _HONEST.search(s)), "")
+
+
+# --------------------------------------------------------------------------- numbers and units
+
+# unit text -> (dimension, factor to the dimension's base unit)
+_UNITS: dict[str, tuple[str, float]] = {
+    "tb/s": ("Bps", 1e12), "tbps": ("bps", 1e12), "gb/s": ("Bps", 1e9), "gbps": ("bps", 1e9), "gbit/s": ("bps", 1e9),
+    "mb/s": ("Bps", 1e6), "mbps": ("bps", 1e6), "gbytes/s": ("Bps", 1e9), "gib/s": ("Bps", 1.074e9),
+    "gt/s": ("GT/s", 1.0), "tflops": ("flops", 1e12), "pflops": ("flops", 1e15), "tops": ("flops", 1e12),
+    "ns": ("s", 1e-9), "us": ("s", 1e-6), "µs": ("s", 1e-6), "μs": ("s", 1e-6), "ms": ("s", 1e-3), "s": ("s", 1.0),
+    "tb": ("B", 1e12), "tib": ("B", 1.1e12), "gb": ("B", 1e9), "gib": ("B", 1.074e9), "mb": ("B", 1e6),
+    "mib": ("B", 1.049e6), "kb": ("B", 1e3), "kib": ("B", 1.024e3), "bytes": ("B", 1.0), "b": ("B", 1.0),
+    "%": ("%", 1.0), "x": ("x", 1.0), "×": ("x", 1.0), "ghz": ("Hz", 1e9), "mhz": ("Hz", 1e6),
+    "w": ("W", 1.0), "kw": ("W", 1e3), "": ("", 1.0),
+}
+_WORD_UNITS = [
+    (r"terabytes? (per|a) second|terabytes?/s", "tb/s"), (r"gigabytes? (per|a) second|gigabytes?/s|gb per second", "gb/s"),
+    (r"gigabits? (per|a) second|gigabits?/s|gbit per second|gigabit", "gbps"), (r"megabytes? per second", "mb/s"),
+    (r"nanoseconds?|nanos", "ns"), (r"microseconds?|micros|usec", "us"), (r"milliseconds?|millis|msec", "ms"),
+    (r"seconds?|secs?", "s"), (r"terabytes?", "tb"), (r"gigabytes?|gigs?", "gb"), (r"megabytes?", "mb"),
+    (r"kilobytes?", "kb"), (r"percent|per cent", "%"), (r"times|fold", "x"), (r"gbits?", "gbps"), (r"gbs", "gb/s"),
+]
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS if u), key=len, reverse=True))
+_WORD_ALT = "|".join(w for w, _ in _WORD_UNITS)
+_NUM = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<k>\s?[kKM](?![a-zA-Z]))?\s?"
+    r"(?:(?P<unit>" + _UNIT_ALT + r")(?![a-zA-Z])|(?P<word>" + _WORD_ALT + r")\b|(?P<g>G)\b)?",
+    re.I,
+)
+
+
+@dataclass
+class Quantity:
+    value: float  # in the dimension's base unit
+    dim: str
+    text: str
+    start: int
+
+
+def unit_of(unit: str) -> tuple[str, float]:
+    """(dimension, factor) of a unit as written in a fact; unknown units compare only with themselves."""
+    u = unit.strip().lower()
+    if u in _UNITS:
+        return _UNITS[u]
+    for rx, canon in _WORD_UNITS:
+        if re.fullmatch(rx, u):
+            return _UNITS[canon]
+    return (u, 1.0)
+
+
+def quantities(sentence: str) -> list[Quantity]:
+    """Every number in the sentence with its unit, converted to the unit's base (GB/s -> B/s, ms -> s)."""
+    out = []
+    for m in _NUM.finditer(sentence):
+        v = float(m.group("num").replace(",", ""))
+        k = (m.group("k") or "").strip()
+        if k:
+            v *= 1e3 if k.lower() == "k" else 1e6
+        if m.group("unit"):
+            raw = m.group("unit")
+            dim, f = _UNITS[raw.lower()]
+            if re.fullmatch(r"[GMT]b(/s|ps)", raw):  # a lower-case b after an upper-case prefix is bits: Gb/s
+                dim, f = _UNITS[raw[0].lower() + "bps"]
+        elif m.group("word"):
+            dim, f = unit_of(m.group("word"))
+        elif m.group("g"):  # "400G" NICs and ports are gigabits per second
+            dim, f = _UNITS["gbps"]
+        else:
+            dim, f = "", 1.0
+        out.append(Quantity(value=v * f, dim=dim, text=m.group(0).strip(), start=m.start()))
+    return out
+
+
+@dataclass
+class FactCheck:
+    name: str
+    status: str  # "confirmed" | "contradicted"
+    sentence: str
+    said: str
+    expected: str
+
+
+def _mentions(sentence: str, term: str) -> bool:
+    """The term as a whole word or phrase ("ll" is not in "ll128")."""
+    return re.search(r"(?<![a-z0-9])" + re.escape(term.lower()) + r"(?![a-z0-9])", sentence.lower()) is not None
+
+
+def check_fact(fact, sentences: list[str]) -> FactCheck | None:
+    """Find the fact's number in the sentences that name it (one of its terms, or its name's words): any number
+    of the same dimension within tolerance confirms it; numbers of that dimension all outside tolerance contradict it;
+    no such number leaves it unchecked (None)."""
+    dim, f = unit_of(fact.unit)
+    target, tol = fact.value * f, max(fact.tolerance * f, abs(fact.value * f) * 1e-6)
+    terms = [t.lower() for t in (fact.terms or [])] or [w for w in words(fact.name) if len(w) > 3 and w not in FUNCTION]
+    wrong: FactCheck | None = None
+    expected = f"{fact.value:g} {fact.unit}".strip()
+    for s in sentences:
+        if terms and not any(_mentions(s, t) for t in terms):
+            continue
+        qs = [q for q in quantities(s) if q.dim == dim and (dim or q.text.replace(",", "").replace(".", "").isdigit())]
+        if not qs:
+            continue
+        if any(abs(q.value - target) <= tol for q in qs):
+            return FactCheck(fact.name, "confirmed", s, next(q.text for q in qs if abs(q.value - target) <= tol),
+                             expected)
+        if wrong is None and asserted(s, qs[0].start):
+            closest = min(qs, key=lambda q: abs(q.value - target))
+            wrong = FactCheck(fact.name, "contradicted", s, closest.text, expected)
+    return wrong

@@ -1,0 +1,96 @@
+"""Reading sentences without a model: statements vs keyword lists, negation, experience claims, numbers with units
+and numeric facts checked with their tolerance."""
+
+import pytest
+
+from interviewer.claims import (asserted, check_fact, claim_weight, experience_claims, honest_boundary, quantities,
+                                split_sentences)
+from interviewer.knowledge import Fact
+
+
+@pytest.mark.parametrize("sentence, is_claim", [
+    ("Ring all-reduce sends 2(n-1)/n of the buffer from each GPU, so it is bandwidth-optimal.", True),
+    ("The decode worker pulls the KV blocks from the prefill worker with one-sided reads.", True),
+    ("reduce-scatter all-gather bandwidth-optimal double binary tree logarithmic NCCL_ALGO LL128", False),
+    ("ring and tree and busbw and NVLS and LL128 and Simple and CollNet", False),
+    ("NCCL, UCX, NIXL, RDMA, GPUDirect, NVLink, NVSwitch, InfiniBand, RoCE", False),
+    ("这个路径用 GPUDirect RDMA 直接写到对端显存。", True),
+])
+def test_a_keyword_list_is_not_a_claim(sentence, is_claim):
+    assert (claim_weight(sentence) >= 0.5) is is_claim
+
+
+@pytest.mark.parametrize("sentence, pattern, expected", [
+    ("Decode is compute-bound at batch 1.", "compute-bound", True),
+    ("Decode is not compute-bound at batch 1.", "compute-bound", False),
+    ("A common misconception is that decode is compute-bound.", "compute-bound", False),
+    ("People often say the tree is always faster, but that is wrong.", "always faster", False),
+])
+def test_negated_or_reported_statements_are_not_asserted(sentence, pattern, expected):
+    assert asserted(sentence, sentence.lower().index(pattern)) is expected
+
+
+def test_a_following_retraction_unasserts_the_sentence():
+    s = split_sentences("Decode is compute-bound; it is not. It is bandwidth-bound.")
+    assert asserted(s[0], s[0].index("compute"), s[1]) is False
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("I ran GPUNetIO in production at NVIDIA scale, on thousands of GPUs.", "scale"),
+    ("At my last job we deployed GPUDirect RDMA across 2,000 nodes.", "scale"),
+    ("I owned the NCCL tuning for our 1,024-GPU training cluster.", "scale"),
+    ("I ran NIXL in production for our disaggregated serving stack.", "production"),
+])
+def test_experience_claims_are_caught_in_several_wordings(text, kind):
+    hits = experience_claims(split_sentences(text))
+    assert hits and hits[0].kind == kind
+
+
+@pytest.mark.parametrize("text", [
+    "I haven't deployed NIXL in production, but I built a small NIXL microbenchmark.",
+    "I have not run UCX on thousands of GPUs; I know it from the docs and a two-node test.",
+    "If I ran this in production I would watch the retry counters.",
+    "Dynamo I have only studied.",
+])
+def test_honest_or_hypothetical_sentences_are_not_experience_claims(text):
+    assert experience_claims(split_sentences(text)) == []
+
+
+def test_honest_boundary_is_found():
+    assert honest_boundary(["NIXL moves KV blocks.", "I haven't run it in production."]) == \
+        "I haven't run it in production."
+
+
+@pytest.mark.parametrize("text, dim, value", [
+    ("about 63 GB/s per direction", "Bps", 63e9),
+    ("a 400G NIC", "bps", 400e9),
+    ("400 Gb/s InfiniBand", "bps", 400e9),
+    ("roughly 5 microseconds", "s", 5e-6),
+    ("1,024 GPUs", "", 1024.0),
+    ("a 1.75x factor", "x", 1.75),
+    ("about 50%", "%", 50.0),
+])
+def test_quantities_carry_their_unit(text, dim, value):
+    q = quantities(text)[0]
+    assert q.dim == dim and q.value == pytest.approx(value)
+
+
+GEN5 = Fact(name="PCIe Gen5 x16 bandwidth per direction", value=63, unit="GB/s", tolerance=3, terms=["gen5"])
+
+
+def test_a_fact_within_tolerance_is_confirmed():
+    c = check_fact(GEN5, ["Gen4 x16 gives 32 GB/s and Gen5 x16 about 64 GB/s per direction."])
+    assert c.status == "confirmed"
+
+
+def test_a_wrong_number_contradicts_the_fact_and_says_what_is_true():
+    c = check_fact(GEN5, ["Gen5 x16 is 128 GB/s in each direction."])
+    assert c.status == "contradicted" and c.said == "128 GB/s" and c.expected == "63 GB/s"
+
+
+def test_a_fact_is_unchecked_when_the_answer_never_states_it():
+    assert check_fact(GEN5, ["Gen5 doubles the transfer rate of Gen4.", "NVLink is 450 GB/s."]) is None
+
+
+def test_a_negated_wrong_number_does_not_contradict():
+    assert check_fact(GEN5, ["Gen5 x16 is not 128 GB/s per direction; that is the bidirectional total."]) is None

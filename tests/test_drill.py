@@ -1,8 +1,8 @@
-"""SM-2: the interval grows after good attempts and resets after a poor one."""
+"""SM-2: the interval grows after good attempts and resets after a poor one; the schedule says what is due when."""
 
 from datetime import datetime, timedelta, timezone
 
-from interviewer.drill import due, is_weak, sm2
+from interviewer.drill import due, is_weak, schedule, sm2
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -38,3 +38,12 @@ def test_due_selects_items_whose_time_has_come():
 
 def test_weakness():
     assert is_weak(2.0, []) and is_weak(4.5, ["missed point"]) and not is_weak(4.5, [])
+
+
+def test_schedule_lists_every_item_soonest_first_with_what_is_due_now_and_in_how_many_days():
+    items = [sm2(None, 5, "t", "later", [], now=T0), sm2(None, 1, "t", "overdue", ["p"], now=T0 - timedelta(days=3)),
+             sm2(sm2(None, 4, "t", "week", [], now=T0), 4, "t", "week", [], now=T0)]
+    s = schedule(items, now=T0)
+    assert [(d.question_id, d.due_now, d.days_until) for d in s] == [
+        ("overdue", True, 0.0), ("later", False, 1.0), ("week", False, 6.0)]
+    assert s[0].missed == ["p"] and s[0].due_at == (T0 - timedelta(days=2)).isoformat(timespec="seconds")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from interviewer.speech import SpeechTranscript, Word, keep_audio, load_audio, question_prompt, question_terms
+from interviewer.speech import Silence, SpeechTranscript, Word, keep_audio, load_audio, question_prompt, question_terms
 
 # Fillers named in issue 16 (what Yoodli and Interview Warmup count). "like" and "basically" are also ordinary
 # words ("systems like NCCL"), so they count only where a filler sits: at the start of a clause or set off by
@@ -97,19 +97,26 @@ def leads_with_point(text: str, terms: list[str] = ()) -> bool:
     return any(t.lower() in lowered for t in terms if t.strip())
 
 
-def analyze(words: list[Word], text: str | None = None, terms: list[str] = ()) -> Delivery:
+def analyze(words: list[Word], text: str | None = None, terms: list[str] = (),
+            silences: list[Silence] | None = None, voiced: tuple[float, float] | None = None) -> Delivery:
     """Delivery figures of one spoken answer from its timed words (text: the transcript; terms: the question's
-    key terms, for the opening check)."""
+    key terms, for the opening check). With the audio's silences and voiced span (speech.voice_activity), pauses
+    and speaking time come from the audio itself, which is exact where Whisper's word times stretch over a
+    pause; without them, from the gaps between words."""
     text = text if text is not None else " ".join(w.word for w in words)
     if not words:
         return Delivery(speaking_s=0.0, words=0, wpm=0.0, pace="slow", led_with_point=False, tips=["no words"])
-    speaking = max(0.0, words[-1].end - words[0].start)
+    speaking = max(0.0, (voiced[1] - voiced[0]) if voiced and voiced[1] > voiced[0] else words[-1].end - words[0].start)
     # Whisper splits "all-reduce" into "all" "-reduce": count spoken words, not tokens.
     spoken = [w for w in words if not w.word.startswith(("-", "'"))]
     wpm = round(60.0 * len(spoken) / speaking, 1) if speaking > 0 else 0.0
     pace = "slow" if wpm < SLOW_WPM else "fast" if wpm > FAST_WPM else "good"
-    pauses = [Pause(at=round(a.end, 2), seconds=round(b.start - a.end, 2), after=a.word)
-              for a, b in zip(words, words[1:]) if b.start - a.end > LONG_PAUSE_S]
+    if silences is not None:
+        pauses = [Pause(at=s.start, seconds=round(s.end - s.start, 2), after=_word_before(words, s.start))
+                  for s in silences if s.end - s.start > LONG_PAUSE_S]
+    else:
+        pauses = [Pause(at=round(a.end, 2), seconds=round(b.start - a.end, 2), after=a.word)
+                  for a, b in zip(words, words[1:]) if b.start - a.end > LONG_PAUSE_S]
     fillers = count_fillers([w.word for w in words])
     led = leads_with_point(text, terms)
     tips = []
@@ -125,6 +132,11 @@ def analyze(words: list[Word], text: str | None = None, terms: list[str] = ()) -
     return Delivery(speaking_s=round(speaking, 2), words=len(spoken), wpm=wpm, pace=pace, fillers=fillers,
                     filler_count=sum(fillers.values()), long_pauses=pauses, led_with_point=led,
                     opening=opening_sentence(text), tips=tips)
+
+
+def _word_before(words: list[Word], t: float) -> str:
+    before = [w.word for w in words if w.start < t]
+    return before[-1] if before else ""
 
 
 def render_text(d: Delivery) -> str:
@@ -151,7 +163,8 @@ def spoken_answer(transcriber, settings, audio, question=None, keep_as: str | No
     on, and always when it was longer than the transcription limit, so nothing said is lost."""
     samples = load_audio(audio) if isinstance(audio, (str, Path)) else audio
     tr = transcriber.transcribe(samples, question_prompt(question) if question else [], progress)
-    record = analyze(tr.words, tr.text, question_terms(question) if question else []).model_dump()
+    record = analyze(tr.words, tr.text, question_terms(question) if question else [], tr.silences,
+                     tr.voiced).model_dump()
     record.update(duration_s=tr.duration_s, transcribe_s=tr.seconds, truncated=tr.truncated, notes=list(tr.notes))
     if keep_as and (settings.keep_audio or tr.truncated):
         record["audio_path"] = str(keep_audio(settings, samples, keep_as))

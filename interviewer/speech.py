@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -33,9 +34,25 @@ MAX_SECONDS = 300.0
 # Below this RMS level (full scale 1.0) the recording is treated as silence: Whisper invents text on silence
 # ("Thank you."), so it is not run at all. A quiet voice on a laptop microphone measures about 0.01-0.05.
 SILENCE_RMS = 0.003
+# Voice activity from the audio level: 20 ms frames; a frame is voiced above a tenth of the loud frames'
+# level (95th percentile), so the threshold follows the microphone's gain; silences shorter than
+# MIN_SILENCE_S are ordinary gaps between words and are not reported.
+FRAME_S = 0.02
+VOICED_FRACTION = 0.1
+MIN_SILENCE_S = 0.5
 # Decoding as measured in issue 16 (int8, greedy) on 2 CPU cores: 3.1-3.6 s for a 52 s answer.
 COMPUTE_TYPE = "int8"
 BEAM_SIZE = 1
+# Whisper leaves out "um" and "uh" unless its prompt shows them; this primer in front of the question makes
+# it write the fillers the delivery feedback counts (a clip with "Uh, you know" and "Um" lost the "Uh" without).
+FILLER_PRIMER = "Um, uh, you know, so"
+# Silero VAD (shipped inside faster-whisper) drops silences of this length before decoding: after a long
+# pause Whisper otherwise may skip the rest of a 30 s window (the last sentence of a test clip vanished).
+VAD_MIN_SILENCE_MS = 1000
+# Silence put before the recording: when speech starts at the first sample (a clip, a trimmed recording)
+# Whisper primed with a prompt drops the opening words ("NCCL all reduce uses a ring" lost "NCCL all reduce");
+# half a second of lead-in restores them. Word times are shifted back.
+LEAD_IN_S = 0.5
 # Whisper's prompt is at most 224 tokens, and the prompt's tail counts most; a short term list fits easily.
 MAX_PROMPT_CHARS = 600
 
@@ -45,6 +62,13 @@ Progress = Callable[[float, str], None]
 class SpeechError(RuntimeError):
     """Speech cannot be transcribed (model missing or corrupt, unreadable audio, silence); the message says
     what to do, and typing the answer still works."""
+
+
+class Silence(BaseModel):
+    """A stretch of the recording with no voice, between the first and the last voiced moment."""
+
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
 
 
 class Word(BaseModel):
@@ -65,6 +89,9 @@ class SpeechTranscript(BaseModel):
     seconds: float = Field(ge=0, description="wall-clock time spent transcribing")
     truncated: bool = False
     notes: list[str] = []
+    voiced: tuple[float, float] = Field((0.0, 0.0), description="first and last voiced moment, from the audio")
+    silences: list[Silence] = Field([], description="voiceless stretches of at least MIN_SILENCE_S inside the "
+                                    "answer, from the audio level (Whisper's word times stretch over pauses)")
 
 
 # ---------------------------------------------------------------------------- the model files
@@ -219,28 +246,59 @@ def is_silent(audio: np.ndarray) -> bool:
     return float(np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1)).max()) < SILENCE_RMS
 
 
-def prompt_from_terms(terms: list[str]) -> str | None:
-    """Whisper's initial prompt: the question's key terms, so it spells NCCL, busbw and KV cache as the bank
-    does (issue 16: 22% -> 17% word error rate on a technical answer)."""
+def voice_activity(audio: np.ndarray) -> tuple[tuple[float, float], list[Silence]]:
+    """(first, last) voiced moment and the silences of at least MIN_SILENCE_S between them, in seconds."""
+    hop = int(FRAME_S * SAMPLE_RATE)
+    n = audio.size // hop
+    if n == 0:
+        return (0.0, 0.0), []
+    rms = np.sqrt((audio[: n * hop].astype(np.float64).reshape(n, hop) ** 2).mean(axis=1))
+    voiced = rms > max(SILENCE_RMS, VOICED_FRACTION * float(np.percentile(rms, 95)))
+    idx = np.flatnonzero(voiced)
+    if idx.size == 0:
+        return (0.0, 0.0), []
+    out, run_start = [], None
+    for i in range(idx[0], idx[-1] + 1):
+        if not voiced[i] and run_start is None:
+            run_start = i
+        elif voiced[i] and run_start is not None:
+            if (i - run_start) * FRAME_S >= MIN_SILENCE_S:
+                out.append(Silence(start=round(run_start * FRAME_S, 2), end=round(i * FRAME_S, 2)))
+            run_start = None
+    return (round(float(idx[0]) * FRAME_S, 2), round(float(idx[-1] + 1) * FRAME_S, 2)), out
+
+
+def prompt_from_terms(terms: list[str]) -> str:
+    """Whisper's initial prompt: the filler primer, then the question and its key terms, so it spells NCCL,
+    busbw and KV cache as the bank does (issue 16: 22% -> 17% word error rate on a technical answer)."""
     seen, out = set(), []
     for t in terms:
         t = " ".join(str(t).split())
         if t and t.lower() not in seen:
             seen.add(t.lower())
             out.append(t)
-    text = ", ".join(out)
-    return text[:MAX_PROMPT_CHARS].rsplit(",", 1)[0] if len(text) > MAX_PROMPT_CHARS else (text or None)
+    text = ", ".join([FILLER_PRIMER] + out)
+    return text[:MAX_PROMPT_CHARS].rsplit(",", 1)[0] if len(text) > MAX_PROMPT_CHARS else text
+
+
+# Question words that say nothing about the topic, left out of the terms an opening is expected to name.
+_QUESTION_STOPWORDS = set("what which when where why how does would could should your with that this from have "
+                          "about into them they their there then than give walk explain describe compare tell "
+                          "each some many much more most very just also only were been being over under".split())
 
 
 def question_terms(question) -> list[str]:
-    """The key terms of a bank question (its key points' terms), as the delivery check looks for them."""
-    return [t for k in question.key_points for t in k.terms]
+    """What an answer that leads with its point names early: the key points' terms and the question's own
+    topic words (four letters or more, not question words), as the delivery check looks for them."""
+    words = re.findall(r"[A-Za-z][\w/-]{3,}", question.question)
+    topical = [w for w in dict.fromkeys(w.lower() for w in words) if w not in _QUESTION_STOPWORDS]
+    return [t for k in question.key_points for t in k.terms] + topical
 
 
 def question_prompt(question) -> list[str]:
     """What Whisper is primed with for an answer to a bank question: the question itself (its proper spelling
-    of NCCL, RDMA, KV cache), then its key terms."""
-    return [question.question] + question_terms(question)
+    of NCCL, RDMA, KV cache), then its key points' terms."""
+    return [question.question] + [t for k in question.key_points for t in k.terms]
 
 
 # ---------------------------------------------------------------------------- transcription
@@ -255,9 +313,10 @@ class Transcriber:
         except ImportError as e:
             raise SpeechError("faster-whisper is not installed: pip install -r requirements.txt") from e
         self.path = Path(model_path)
+        self.threads = threads or len(os.sched_getaffinity(0))
         try:
             self.model = WhisperModel(str(self.path), device=device, compute_type=COMPUTE_TYPE,
-                                      cpu_threads=threads or len(os.sched_getaffinity(0)), local_files_only=True)
+                                      cpu_threads=self.threads, local_files_only=True)
         except Exception as e:  # CTranslate2 raises RuntimeError/ValueError with its own wording
             raise SpeechError(f"cannot load the speech model from {self.path}: {e}. Delete that folder to have it "
                               f"rebuilt, or {REINSTALL}; typing answers still works") from e
@@ -283,21 +342,24 @@ class Transcriber:
                               f"microphone and record again, or type the answer")
         t0 = time.perf_counter()
         with self.lock:
+            padded = np.concatenate([np.zeros(int(LEAD_IN_S * SAMPLE_RATE), np.float32), samples])
             segments, _info = self.model.transcribe(
-                samples, language="en", beam_size=BEAM_SIZE, initial_prompt=prompt_from_terms(list(terms)),
-                word_timestamps=True, condition_on_previous_text=False, vad_filter=False)
+                padded, language="en", beam_size=BEAM_SIZE, initial_prompt=prompt_from_terms(list(terms)),
+                word_timestamps=True, condition_on_previous_text=False, vad_filter=True,
+                vad_parameters={"min_silence_duration_ms": VAD_MIN_SILENCE_MS})
             words, texts = [], []
             for seg in segments:  # a generator: decoding happens while we iterate
                 texts.append(seg.text.strip())
-                words += [Word(word=w.word.strip(), start=max(0.0, w.start), end=max(0.0, w.end))
+                words += [Word(word=w.word.strip(), start=max(0.0, w.start - LEAD_IN_S), end=max(0.0, w.end - LEAD_IN_S))
                           for w in (seg.words or []) if w.word.strip()]
                 if progress:
-                    progress(min(1.0, seg.end / max(samples.size / SAMPLE_RATE, 1e-6)), "transcribing")
+                    progress(min(1.0, (seg.end - LEAD_IN_S) / max(samples.size / SAMPLE_RATE, 1e-6)), "transcribing")
         text = " ".join(t for t in texts if t)
         if not text:
             raise SpeechError("no words were recognised in the recording: speak closer to the microphone and record "
                               "again, or type the answer")
-        return SpeechTranscript(text=text, words=words, duration_s=round(duration, 3),
+        voiced, silences = voice_activity(samples)
+        return SpeechTranscript(text=text, words=words, duration_s=round(duration, 3), voiced=voiced, silences=silences,
                                 transcribed_s=round(samples.size / SAMPLE_RATE, 3),
                                 seconds=round(time.perf_counter() - t0, 3), truncated=truncated, notes=notes)
 

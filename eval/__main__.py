@@ -1,4 +1,4 @@
-"""python -m eval grader|calibrate|llm-weight|injection|simulate|bench|render [--json]"""
+"""python -m eval grader|calibrate|train-grader|llm-weight|injection|simulate|bench|render [--json]"""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     g = sub.add_parser("grader", help="grader accuracy vs human grades (SAF split or JSONL file)")
-    g.add_argument("--dataset", default="saf", help="'saf' or a JSONL file of {question,reference,answer,score}")
-    g.add_argument("--split", default="unseen_answers", choices=["training", "unseen_answers", "unseen_questions"])
+    g.add_argument("--dataset", default="saf", help="'saf', 'interview' (eval/data/interview) or a JSONL file of "
+                   "{question,reference,answer,score[,kind]}")
+    g.add_argument("--split", default=None, choices=["training", "unseen_answers", "unseen_questions", "dev", "test", "blind"],
+                   help="SAF: training|unseen_answers (default)|unseen_questions; interview: dev (default)|test|blind")
     g.add_argument("--scorer", default="embedding", choices=["embedding", "llm", "hybrid"])
     g.add_argument("--saf-dir", default=None)
     g.add_argument("--limit", type=int, default=None, help="grade a seeded random subset of this many answers")
@@ -23,6 +25,9 @@ def main(argv=None) -> int:
     c.add_argument("--saf-dir", default=None)
     c.add_argument("--no-grid", action="store_true")
     c.add_argument("--dry-run", action="store_true", help="do not write calibration.json")
+
+    tg = sub.add_parser("train-grader", help="fit interviewer/grader_model.json on the interview set's dev half")
+    tg.add_argument("--dry-run", action="store_true", help="do not write grader_model.json")
 
     lw = sub.add_parser("llm-weight", help="choose Calibration.llm_weight by CV on a training subset")
     lw.add_argument("--saf-dir", default=None)
@@ -47,16 +52,23 @@ def main(argv=None) -> int:
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
     sp.add_argument("--out", default=None, help="result file (default eval/results/asr.json)")
 
-    for p in (g, c, lw, i, s, b):
+    for p in (g, c, tg, lw, i, s, b):
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         p.add_argument("--out", default=None, help="result file (default eval/results/<name>.json)")
     a = ap.parse_args(argv)
 
     from eval.common import write_result
 
-    if a.cmd == "grader":
+    if a.cmd == "grader" and a.dataset == "interview":
+        from eval import interview
+
+        res = interview.run(a.split or "dev")
+        write_result(f"interview_{a.split or 'dev'}", res, a.out)
+        _emit({k: v for k, v in res.items() if k != "rows"}, a.json)
+    elif a.cmd == "grader":
         from eval import grader_eval
 
+        a.split = a.split or "unseen_answers"
         res = grader_eval.run(a.dataset, a.split, a.scorer, a.saf_dir, a.limit, a.seed)
         tag = (f"{a.split}_{a.scorer}" if a.dataset == "saf" else f"file_{a.scorer}") + (f"_n{a.limit}" if a.limit else "")
         write_result(f"grader_{tag}", res, a.out)
@@ -67,6 +79,12 @@ def main(argv=None) -> int:
 
         res = calibrate.run(a.saf_dir, verbose=not a.json, write=not a.dry_run, grid=not a.no_grid)
         write_result("calibrate", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "train-grader":
+        from eval import train_grader
+
+        res = train_grader.run(write=not a.dry_run, verbose=not a.json)
+        write_result("train_grader", res, a.out)
         _emit(res, a.json)
     elif a.cmd == "llm-weight":
         from eval import calibrate

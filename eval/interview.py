@@ -16,6 +16,9 @@ from pydantic import BaseModel, Field
 from eval.common import metrics
 
 DATA = Path(__file__).resolve().parent / "data" / "interview"
+# A second held-out set for the test questions, written later from an export of the questions, key points and
+# model answers only (its writers never saw the bank's terms, misconceptions or facts, nor the first set).
+BLIND = Path(__file__).resolve().parent / "data" / "interview_blind"
 KINDS = ["paraphrase", "verbatim", "partial", "vague", "fluent_wrong", "stuffed", "off_topic", "overclaim"]
 Label = Literal["covered", "partial", "missed", "contradicted"]
 
@@ -43,12 +46,14 @@ class Item(BaseModel):
 
 
 def load_items(split: str | None = None, root: Path = DATA) -> list[Item]:
-    """Every item, or those of one split ("dev" or "test") by question."""
+    """Every item, or those of one split by question: "dev", "test", or "blind" (the blind set, test questions)."""
+    if split == "blind":
+        split, root = "test", BLIND
     items = [Item.model_validate_json(line) for f in sorted(root.glob("*.jsonl"))
              for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
     if split is None:
         return items
-    qids = set(json.loads((root / "split.json").read_text())[split])
+    qids = set(json.loads((DATA / "split.json").read_text())[split])
     return [it for it in items if it.question_id in qids]
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from interviewer.claims import (FUNCTION, asserted, check_fact, claim_weight, experience_claims, honest_boundary,
                                 split_sentences, words)
 from interviewer.injection import strip_injections
-from interviewer.knowledge import FollowUp, KeyPoint, Question, Text
+from interviewer.knowledge import FollowUp, KeyPoint, Question, Text, story_answer
 from interviewer.models import Check, Grade, Ignored, KeyPointResult, RedFlagHit, SubScores
 from interviewer.prompts import render, template
 from interviewer.scoring import Rubric, Scorer, term_hits, token_recall
@@ -114,26 +114,29 @@ class Features:
 
 
 def cv_gap_terms(kb) -> set[str]:
-    """Technology words of the JD rows the CV matches weakly that the CV itself never names: a production claim
-    that mentions one of them is an overclaim whatever the topic."""
+    """Technology names (two or more capitals: NCCL, GPUNetIO) in the skills of the JD rows the CV matches
+    weakly, that neither the CV nor a well-matched row mentions: a production claim naming one is an overclaim
+    whatever the topic."""
     if kb is None:
         return set()
-    cv_text = " ".join(it.text for a in kb.cv.areas for it in a.items).lower() + " " + kb.cv.summary.lower()
+    known = (" ".join(it.text for a in kb.cv.areas for it in a.items) + " " + kb.cv.summary + " " +
+             " ".join(r.jd_skill.en + " " + r.scope for r in kb.match.rows if r.match == "high")).lower()
     out = set()
     for r in kb.match.rows:
-        if r.match == "high":
-            continue
-        for w in re.findall(r"[a-z][a-z0-9\-]{2,}", (r.jd_skill.en + " " + r.scope).lower()):
-            if w not in FUNCTION and w not in cv_text and len(w) >= 3 and w.upper() != w.lower():
-                out.add(w)
+        if r.match != "high":
+            for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", r.jd_skill.en):
+                if sum(c.isupper() for c in w) >= 2 and w.lower() not in known:
+                    out.add(w.lower())
     return out
 
 
 def case_for_question(q: Question, kb=None) -> Case:
     row = kb.row(q.topic) if kb else None
-    return Case(question=q.question, reference=q.model_answer, points=list(q.key_points),
+    # a deep dive's better answer is the user's own story in the template's structure, never an invented one
+    ref = story_answer(kb, q) if kb else q.model_answer
+    return Case(question=q.question, reference=ref, points=list(q.key_points),
                 red_flags=[(f.flag, f.kind, f.patterns) for f in q.red_flags], match=row.match if row else None,
-                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=q.model_answer)
+                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=ref)
 
 
 def case_for_follow_up(q: Question, fu: FollowUp | None, question_text: str, key_point: int, kb=None) -> Case:

@@ -330,3 +330,17 @@ def test_a_broken_stories_file_names_the_file_and_field(kb_copy, edit, where):
     with pytest.raises(KnowledgeError) as e:
         load_knowledge(kb_copy)
     assert "stories.md" in str(e.value) and where in str(e.value)
+
+
+def test_the_interview_eval_set_still_matches_the_bank(kb):
+    """The evaluation set labels key points and follow-ups by position: the bank must keep them in place."""
+    from eval.interview import BLIND, load_items
+
+    items = load_items() + (load_items(root=BLIND) if BLIND.is_dir() else [])
+    for it in items:
+        q = kb.question(it.question_id)
+        if it.follow_up is None:
+            assert len(it.key_points) == len(q.key_points), it.id
+        else:
+            assert it.follow_up < len(q.follow_ups), it.id
+            assert len(it.key_points) == 1, it.id

@@ -134,3 +134,18 @@ def test_a_fake_embedder_without_token_vectors_gives_no_token_recall():
     s = Scorer(FakeEmbedder())
     r = Rubric.from_reference("What is NCCL?", "NCCL is a collective communication library.")
     assert s.signals(r, "NCCL is a collective library for GPUs.").features["tok_recall"] == 0.0
+
+
+def test_token_recall_ranks_a_paraphrase_above_an_off_topic_answer(embedder):
+    s = Scorer(embedder)
+    r = Rubric.from_reference("Why does ring all-reduce scale well?",
+                              "Each GPU sends and receives about 2(N-1)/N of the data, so the bandwidth cost "
+                              "per GPU stays constant as the ring grows.")
+    para = s.tok_recall(r, "Per GPU traffic is roughly twice the buffer whatever the number of ranks, so "
+                           "bandwidth per GPU does not grow with the ring.")
+    off = s.tok_recall(r, "I enjoy cooking pasta on weekends with my family.")
+    restated = s.tok_recall(r, "Ring all-reduce scales well.")
+    assert para > off and para > restated
+    pieces, vecs = embedder.token_vectors(["ring all-reduce"])[0]
+    assert len(pieces) == len(vecs) and pieces[0] == "[CLS]"
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)

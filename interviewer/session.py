@@ -77,6 +77,19 @@ def parse_target(entry: str) -> tuple[str, int | None]:
     return (qid, int(kp)) if sep else (qid, None)
 
 
+DRILL_NOW_QUESTIONS = 5  # weak key points one "drill the weak answers now" round re-asks, weakest first
+LABEL_CHARS = 40  # a key point "Label: detail" whose label is at most this long is named by its label
+
+
+def point_topic(kp) -> str:
+    """What a key point is about, without giving its content away: its "Label:" when it has one, else its
+    first two terms, else a neutral phrase."""
+    label, sep, _ = kp.point.partition(":")
+    if sep and len(label) <= LABEL_CHARS:
+        return label.strip()
+    return " and ".join(kp.terms[:2]) or "one of its key points"
+
+
 @dataclass
 class WeakPoint:
     """A key point the candidate missed or got wrong in one session, to be drilled."""
@@ -259,7 +272,7 @@ class Engine(Records):
             self._interviews[info.id] = iv
         return iv
 
-    def drill_now(self, session_id: str, n_questions: int = 5) -> "Interview":
+    def drill_now(self, session_id: str, n_questions: int = DRILL_NOW_QUESTIONS) -> "Interview":
         """"Drill the weak answers now": a new drill session that re-asks, at once, the key points the given
         session's answers got wrong or missed, each as a follow-up aimed at that point (the bank's follow-up
         for the point, else a question built from it). These same-day repetitions leave the SM-2 schedule
@@ -407,7 +420,7 @@ class Interview:
             if kp is None:
                 return self._new_turn(q, q.question)
             fu = next((f for f in q.follow_ups if f.key_point == kp), None)
-            text = fu.question if fu else render("drill_key_point", point=q.key_points[kp].point, question=q.question)
+            text = fu.question if fu else render("drill_key_point", topic=point_topic(q.key_points[kp]), question=q.question)
             return self._new_turn(q, text, key_point=kp)
         self.current = None
         self.engine.store.set_status(self.info.id, "done")

@@ -1,9 +1,12 @@
-"""Regenerate docs/screenshot.png: a graded turn in the browser app.
+"""Regenerate the screenshots of the browser app for the README and docs/UI.md.
 
-    python scripts/screenshot.py [--out docs/screenshot.png]
+    python scripts/screenshot.py [--out docs/screenshot.png] [--summary-out ...] [--drill-out ...]
 
-Starts `python app.py` on a free port with a throw-away data dir and the real default model, answers the
-first question in Debian's Chromium (/usr/bin/chromium, driven by Playwright), and captures the page.
+Starts `python app.py` on a free port with a throw-away data dir and the real default model and drives
+Debian's Chromium (/usr/bin/chromium, with a CJK font: scripts/ensure_chromium.sh) through Playwright:
+--out: the first question answered, its grade card open on its turn, the next question under it with the
+answer box; --summary-out: the end of the session after a weak answer (summary, weakest points, Drill the
+weak answers now enabled); --drill-out: the first question that Drill the weak answers now asks.
 """
 
 from __future__ import annotations
@@ -31,9 +34,27 @@ ANSWER = (
 )
 
 
+WEAK = "Not sure, it depends on the system. I would look into it."
+WIDTH = 1200
+MAX_HEIGHT = 1500  # px: a taller capture is cut (the card's lower part is the better answer)
+
+
+def shoot(page, out: Path, top_sel: str, bottom_sel: str) -> None:
+    """Capture the page from the top of top_sel to the bottom of bottom_sel (at most MAX_HEIGHT px)."""
+    page.set_viewport_size({"width": WIDTH, "height": 3000})
+    top = page.locator(top_sel).first.bounding_box()["y"] + page.evaluate("() => window.scrollY") - 12
+    bottom = page.locator(bottom_sel).first.bounding_box()
+    end = bottom["y"] + bottom["height"] + page.evaluate("() => window.scrollY") + 12
+    top = max(0.0, min(top, end - 200))
+    page.screenshot(path=str(out), full_page=True,
+                    clip={"x": 0, "y": top, "width": WIDTH, "height": min(end - top, MAX_HEIGHT)})
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    ap.add_argument("--summary-out", type=Path, default=ROOT / "docs" / "screenshot-summary.png")
+    ap.add_argument("--drill-out", type=Path, default=ROOT / "docs" / "screenshot-drill.png")
     ap.add_argument("--focus", default="nccl_collectives", help="focus topic of the captured question")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
@@ -61,17 +82,21 @@ def main() -> int:
             expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
             page.locator("#answer textarea").fill(ANSWER)
             page.locator("#answer textarea").press("Control+Enter")
-            card = page.locator("#grade-card .grade-card")
-            expect(card).to_be_visible()
-            page.locator("#conversation").scroll_into_view_if_needed()
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            box_card = card.bounding_box()
-            top = 0
-            bottom = box_card["y"] + min(box_card["height"], 760)
-            page.set_viewport_size({"width": 1200, "height": int(bottom + 40)})
-            page.screenshot(path=str(args.out), clip={"x": 0, "y": top, "width": 1200, "height": bottom - top})
+            expect(page.locator("#conversation details.turn-grade[open] .grade-card")).to_be_visible()
+            expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
+            shoot(page, args.out, "#conversation .msg.a", "#answer")
+
+            page.locator("#answer textarea").fill(WEAK)
+            page.locator("#submit").click()
+            expect(page.locator("#conversation details.turn-grade")).to_have_count(2)
+            page.locator("#end").click()
+            expect(page.locator("#drill-now")).to_be_enabled()
+            shoot(page, args.summary_out, "#submit", "#summary")
+            page.locator("#drill-now").click()
+            expect(page.locator("#conversation .msg.q.follow-up.pending")).to_have_count(1)
+            shoot(page, args.drill_out, "#status", "#answer")
             b.close()
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out}, {args.summary_out} and {args.drill_out}")
     finally:
         if app is not None:
             app.stop()

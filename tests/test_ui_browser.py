@@ -225,7 +225,6 @@ def test_buttons_follow_the_phase_and_drill_now_asks_a_follow_up_on_a_missed_poi
         missed = [i for i, k in enumerate(main["grade"]["key_points"]) if k["status"] in ("missed", "contradicted")]
         q = load_knowledge(ROOT / "knowledge").question(main["question_id"])
         expected = {f.question for f in q.follow_ups if f.key_point in missed}
-        expected_points = [q.key_points[i].point for i in missed]
 
         page.locator("#drill-now").click()
         pend = page.locator("#conversation .msg.q.follow-up.pending")
@@ -234,7 +233,7 @@ def test_buttons_follow_the_phase_and_drill_now_asks_a_follow_up_on_a_missed_poi
         assert page.locator("#conversation .conv").get_attribute("data-session") != sid
         expect(pend.locator(".who")).to_contain_text("Drill 1 of")
         text = pend.inner_text().split("\n", 1)[-1].strip()
-        assert text in expected or any(p in text for p in expected_points), (text, expected, expected_points)
+        assert text in expected or q.question in text, (text, expected)  # the bank's follow-up, or one built
         assert enabled(page, *ids) == {"submit": True, "skip": True, "end": True, "drill-now": False}
     finally:
         ctx.close()

@@ -81,9 +81,10 @@ def test_summary_names_the_weakest_points_with_their_status_and_offers_the_drill
     s = {"mean_score": 1.5, "answered": 1, "questions": 1, "by_area": {"NCCL": 1.5},
          "weakest": [{"question_id": "q1", "point": "busbw = algbw x 2(n-1)/n", "status": "contradicted",
                       "correction": "busbw = algbw x 2(n-1)/n for all-reduce", "confidence": 0.9}]}
-    html = render_summary(s, drill_offer=2)
+    html = render_summary(s, weak=7, asks=5)
     assert ">contradicted</span> busbw = algbw x 2(n-1)/n" in html and "Correct: busbw" in html
-    assert "2 weak key point(s) can be drilled now" in html
+    assert "7 key point(s) missed or wrong: <strong>Drill the weak answers now</strong> re-asks the weakest 5" in html
+    assert "re-asks them at once" in render_summary(s, weak=2, asks=2) and "drill" not in render_summary(s)
 
 
 def test_the_drill_schedule_says_what_is_due_now_and_when_the_rest_comes_back():

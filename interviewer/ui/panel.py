@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import gradio as gr
 
-from interviewer.session import AnswerError, Interview, fold_chunk
+from interviewer.session import DRILL_NOW_QUESTIONS, AnswerError, Interview, fold_chunk
 from interviewer.store import StoreError
 from interviewer.ui.context import UIContext
 from interviewer.ui.render import render_conversation, render_summary, status_html
@@ -30,6 +30,7 @@ class Panel:
         self.ctx = ctx
         self.prefix = prefix
         self.state = gr.State(None)
+        self.spoken = gr.State(None)  # the recorded answer's delivery, {sid, idx, delivery} (ui/voice.py)
         self.status = gr.HTML(status_html(), elem_id=f"{prefix}status", js_on_load=None)
         self.conv = gr.HTML(render_conversation(None), elem_id=f"{prefix}conversation", js_on_load=None)
         self.answer = gr.Textbox(lines=5, max_lines=20, label="Your answer (Ctrl+Enter to send)",
@@ -64,7 +65,7 @@ class Panel:
         done = iv is not None and iv.current is None
         weak = len(iv.weak_points()) if done else 0
         return (st, render_conversation(iv, partial), status_html(msg, ok),
-                render_summary(iv.summary(), weak) if done else "",
+                render_summary(iv.summary(), weak, min(weak, DRILL_NOW_QUESTIONS)) if done else "",
                 gr.update(interactive=asking), gr.update(interactive=asking), gr.update(interactive=asking),
                 gr.update(interactive=weak > 0), gr.update() if answer is None else answer)
 
@@ -96,13 +97,15 @@ class Panel:
 
         return handler
 
-    def on_submit(self, text, st):
+    def on_submit(self, text, st, spoken=None):
         iv = self.interview(st)
         if iv is None:
             yield self.view(st, None, "Start an interview first.")
             return
+        # a recording's delivery belongs to the turn it answered; a stale one (skipped, resumed) is dropped
+        same_turn = spoken and iv.current and spoken.get("sid") == iv.session_id and spoken.get("idx") == iv.current.idx
         try:
-            iv.submit(text or "")
+            iv.submit(text or "", delivery=spoken["delivery"] if same_turn else None)
         except (AnswerError, StoreError) as e:  # the answer stays in the box to send again
             yield self.view(st, iv, str(e))
             return
@@ -134,7 +137,7 @@ class Panel:
 
     def _bind(self) -> None:
         vis = dict(api_visibility="private", **self.ctx.model_queue)
-        self.submitted = self.submit.click(self.on_submit, [self.answer, self.state], self.outs, **vis)
+        self.submitted = self.submit.click(self.on_submit, [self.answer, self.state, self.spoken], self.outs, **vis)
         self.skip.click(self.on_skip, [self.state], self.outs, **vis)
         self.end.click(self.on_end, [self.state], self.outs, api_visibility="private")
         drill_msg = (lambda iv: f"Drilling {len(iv.info.plan)} weak key point(s) now; the SM-2 schedule still "

@@ -74,12 +74,16 @@ def evidence_quotes(g: Grade) -> list[str]:
 # --------------------------------------------------------------------------- the grade card
 
 
-def _feedback_without(feedback: str, how_to_say: str) -> str:
-    """The feedback without its "How to say it" line when the card shows that guidance in its own block."""
-    if not how_to_say:
-        return feedback
-    return "\n".join(line for line in feedback.splitlines()
-                     if not (line.startswith("How to say it") and how_to_say.strip()[:40] in line)).strip()
+# Feedback lines that restate what the card already shows in its own blocks (prompts/feedback.md): the score
+# line, the covered and missed lists (the key point table), red flags and how to say it.
+RESTATED = ("Covered:", "Missed or thin:", "Red flag", "How to say it:")
+
+
+def _feedback_without(g: Grade) -> str:
+    """The feedback without the lines that repeat the card's own blocks, so nothing is printed twice."""
+    score_line = f"Score {g.score:.1f}/5."
+    return "\n".join(line for line in g.feedback.splitlines()
+                     if not line.startswith(RESTATED) and not line.strip().endswith(score_line)).strip()
 
 
 def _corrections(g: Grade) -> str:
@@ -130,7 +134,7 @@ def render_grade(g: Grade | None, label: str = "") -> str:
     zh = (f'<details class="zh"><summary>中文 (original)</summary><div class="pre" lang="zh-CN">{esc(g.how_to_say_zh)}'
           f"</div></details>") if g.how_to_say_zh else ""
     how = f'<h4>How to say it</h4><div class="pre how">{esc(g.how_to_say)}</div>{zh}' if (g.how_to_say or zh) else ""
-    feedback = _feedback_without(g.feedback, g.how_to_say)
+    feedback = _feedback_without(g)
     verdict = f' <span class="verdict">{esc(g.verdict)}</span>' if g.verdict else ""
     title = f"{esc(label)}: " if label else ""
     return (
@@ -147,6 +151,22 @@ def render_grade(g: Grade | None, label: str = "") -> str:
         + (f"<ul>{notes}</ul>" if notes else "")
         + "</div>"
     )
+
+
+def render_delivery(d: dict | None) -> str:
+    """A spoken answer's delivery feedback (delivery.Delivery as stored with the turn) as a card block."""
+    if not d:
+        return ""
+    fillers = ", ".join(f"{esc(k)} x{v}" for k, v in sorted(d.get("fillers", {}).items()))
+    pauses = d.get("long_pauses", [])
+    longest = f" (longest {max(p['seconds'] for p in pauses):.1f} s)" if pauses else ""
+    led = badge("led with the point", "#2e7d32") if d.get("led_with_point") else badge("did not lead with the point",
+                                                                                      "#c62828")
+    tips = "".join(f"<li>{esc(t)}</li>" for t in d.get("tips", []) + d.get("notes", []))
+    return (f'<div class="delivery" data-wpm="{d.get("wpm", 0)}"><h4>Delivery (spoken answer)</h4>'
+            f'{d.get("speaking_s", 0):.0f} s · {d.get("words", 0)} words · {d.get("wpm", 0):.0f} wpm '
+            f'({esc(d.get("pace", ""))}) · fillers {d.get("filler_count", 0)}{f" ({fillers})" if fillers else ""} · '
+            f"long pauses {len(pauses)}{longest} · {led}" + (f"<ul>{tips}</ul>" if tips else "") + "</div>")
 
 
 # --------------------------------------------------------------------------- the conversation
@@ -183,7 +203,7 @@ def render_turns(turns: list[Turn], n_questions: int, pending: Turn | None = Non
             is_open = " open" if (open_last and t.idx == last_graded) else ""
             parts.append(f'<details class="turn-grade" data-idx="{t.idx}"{is_open}><summary>Grade for '
                          f"{esc(labels[t.idx])}: {g.score:.1f} / 5{(' — ' + esc(g.verdict)) if g.verdict else ''}"
-                         f"</summary>{render_grade(g, labels[t.idx])}</details>")
+                         f"</summary>{render_delivery(t.delivery)}{render_grade(g, labels[t.idx])}</details>")
     return "".join(parts)
 
 
@@ -196,28 +216,28 @@ def render_conversation(iv, partial: str | None = None) -> str:
             f"{render_turns(iv.turns, iv.info.n_questions, iv.current, partial)}</div>")
 
 
-def render_summary(s: dict, drill_offer: int = 0) -> str:
+def render_summary(s: dict, weak: int = 0, asks: int = 0) -> str:
     """The end-of-session summary: mean, scores per JD area (weakest first), the weakest points by name
-    (contradicted ones with the correction); drill_offer: how many weak points "Drill the weak answers now"
-    will ask."""
+    (contradicted ones with the correction); weak: how many key points the session missed or got wrong, asks:
+    how many of them "Drill the weak answers now" re-asks."""
     if not s:
         return ""
     areas = "".join(f"<tr><td>{esc(a)}</td><td>{badge(f'{v:.1f}', score_colour(v))}</td></tr>"
                     for a, v in sorted(s.get("by_area", {}).items(), key=lambda kv: kv[1]))
-    weak = "".join(
+    points = "".join(
         f"<li>{badge(p['status'], STATUS_COLOURS.get(p['status'], '#777'))} {esc(p['point'])} "
         f"<small>({esc(p['question_id'])})</small>"
         + (f"<br><small>Correct: {esc(p['correction'])}</small>" if p.get("correction") else "") + "</li>"
         for p in s.get("weakest", []))
     mean = s.get("mean_score")
-    offer = (f'<p class="drill-offer">{drill_offer} weak key point(s) can be drilled now: press '
-             f"<strong>Drill the weak answers now</strong>.</p>") if drill_offer else ""
+    offer = (f'<p class="drill-offer">{weak} key point(s) missed or wrong: <strong>Drill the weak answers now'
+             f"</strong> re-asks {'the weakest ' + str(asks) if asks < weak else 'them'} at once.</p>") if weak else ""
     return (f'<div class="card summary-card"><h3>Session summary — mean '
             f'{("%.1f" % mean) if mean is not None else "-"} / 5 '
             f'({s.get("answered", 0)} answers, {s.get("questions", 0)} questions)</h3>'
             f"<h4>Scores per JD area</h4><table><tr><th>JD area</th><th>mean</th></tr>"
             f"{areas or '<tr><td colspan=2>no graded answers</td></tr>'}</table>"
-            f"<h4>Weakest points</h4><ol>{weak or '<li>none</li>'}</ol>{offer}</div>")
+            f"<h4>Weakest points</h4><ol>{points or '<li>none</li>'}</ol>{offer}</div>")
 
 
 def render_attempts(turns: list[Turn]) -> str:

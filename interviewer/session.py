@@ -277,7 +277,8 @@ class Engine(Records):
         session's answers got wrong or missed, each as a follow-up aimed at that point (the bank's follow-up
         for the point, else a question built from it). These same-day repetitions leave the SM-2 schedule
         alone, as in SM-2 itself, where items graded below 4 are repeated the same day until recalled without
-        changing their intervals; the schedule still decides what comes back on later days."""
+        changing their intervals (https://www.supermemo.com/english/ol/sm2.htm, step 7); the schedule still
+        decides what comes back on later days."""
         src = self.store.session(session_id)
         weak = self.weak_points(session_id)
         if not weak:

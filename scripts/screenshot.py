@@ -12,6 +12,7 @@ weak answers now enabled); --drill-out: the first question that Drill the weak a
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -25,13 +26,20 @@ from eval.apprun import AppProcess  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
-ANSWER = (
-    "NCCL picks its algorithm per collective from the message size and the topology: ring all-reduce is "
-    "bandwidth-optimal for large messages, tree has logarithmic latency for small ones. Inside a node it "
-    "uses NVLink and P2P, across nodes InfiniBand or RoCE with GPUDirect RDMA. I have not tuned NCCL on a "
-    "large cluster myself; I would start with nccl-tests and NCCL_DEBUG=INFO to see which rings and "
-    "transports it chose, then measure bus bandwidth against the link speed."
-)
+# The captured answer: the first sentences of the asked question's model answer (some key points covered,
+# the rest missed) and an honest boundary, so the card shows a mixed grade whatever the bank's first question is.
+ANSWER_SENTENCES = 2
+BOUNDARY = "I have not done this in production myself; I would measure it before claiming numbers."
+
+
+def partial_answer(url: str, session_id: str) -> str:
+    from gradio_client import Client
+
+    from interviewer.knowledge import load_knowledge
+
+    qid = Client(url, verbose=False).predict(session_id, api_name="/replay_session")["turns"][0]["question_id"]
+    model = load_knowledge(ROOT / "knowledge").question(qid).model_answer
+    return " ".join(re.split(r"(?<=[.;])\s+", model)[:ANSWER_SENTENCES] + [BOUNDARY])
 
 
 WEAK = "Not sure, it depends on the system. I would look into it."
@@ -80,11 +88,12 @@ def main() -> int:
             expect(page.locator("#start")).to_be_enabled(timeout=180_000)  # the engine loads in the background
             page.locator("#start").click()
             expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
-            page.locator("#answer textarea").fill(ANSWER)
+            sid = page.locator("#conversation .conv").get_attribute("data-session")
+            page.locator("#answer textarea").fill(partial_answer(url, sid))
             page.locator("#answer textarea").press("Control+Enter")
             expect(page.locator("#conversation details.turn-grade[open] .grade-card")).to_be_visible()
             expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
-            shoot(page, args.out, "#conversation .msg.a", "#answer")
+            shoot(page, args.out, "#conversation .msg.q", "#answer")
 
             page.locator("#answer textarea").fill(WEAK)
             page.locator("#submit").click()

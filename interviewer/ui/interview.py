@@ -9,6 +9,7 @@ from interviewer.session import personas
 from interviewer.ui.context import UIContext
 from interviewer.ui.loading import model_info_html
 from interviewer.ui.panel import Panel
+from interviewer.ui.voice import VoiceInput
 
 
 class InterviewTab:
@@ -43,6 +44,7 @@ class InterviewTab:
                     refresh = gr.Button("Refresh list", elem_id="resume-refresh")
                     resume = ctx.gate(gr.Button("Resume", elem_id="resume", interactive=ctx.loading.ready))
             panel = Panel(ctx, "")
+            VoiceInput(ctx, panel)
 
         vis = dict(api_visibility="private", **ctx.model_queue)
         start.click(panel.opener(self.start), [mode, focus, n_q, persona, panel.state], panel.outs, **vis)

@@ -1,0 +1,59 @@
+"""The microphone of the Interview tab: an answer recorded in the browser is transcribed offline on this machine,
+lands in the answer box to check and edit before sending, and its delivery feedback goes with the turn."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from interviewer.speech import MAX_SECONDS, SpeechError
+from interviewer.ui.context import UIContext
+from interviewer.ui.panel import Panel
+from interviewer.ui.render import status_html
+
+# Transcription does not touch the language model: its own queue, one at a time (the model is one per process).
+SPEECH_QUEUE = dict(concurrency_id="speech", concurrency_limit=1)
+
+
+class VoiceInput:
+    """The record button and its status line under an interview panel."""
+
+    def __init__(self, ctx: UIContext, panel: Panel):
+        self.ctx, self.panel = ctx, panel
+        with gr.Row(elem_id="voice-row"):
+            self.audio = gr.Audio(sources=["microphone", "upload"], type="filepath", format="wav", elem_id="voice",
+                                  label=f"Or speak your answer (transcribed on this machine, up to "
+                                        f"{int(MAX_SECONDS // 60)} minutes; the text lands in the answer box)")
+            self.status = gr.HTML("", elem_id="voice-status", js_on_load=None)
+        io = dict(inputs=[self.audio, panel.answer, panel.state], outputs=[panel.answer, panel.spoken, self.status],
+                  api_visibility="private", **SPEECH_QUEUE)
+        self.audio.stop_recording(self.on_audio, **io)
+        self.audio.upload(self.on_audio, **io)
+
+    def on_audio(self, path, text, st, progress=gr.Progress()):
+        """(answer box, delivery state, status) after a recording: the transcript appended to what is already
+        typed, so nothing is lost; on any speech error the box is left as it was and the status says why."""
+        if not path:
+            return gr.update(), gr.update(), status_html("")
+        iv = self.panel.interview(st)
+        if iv is None or iv.current is None:
+            return gr.update(), gr.update(), status_html("Start an interview first; then record the answer to its "
+                                                         "question.")
+        try:
+            from interviewer.delivery import spoken_answer
+            from interviewer.speech import get_transcriber
+
+            eng = self.ctx.engine
+            progress(0.0, desc="loading the speech model")
+            transcriber = get_transcriber(eng.settings)
+            sa = spoken_answer(transcriber, eng.settings, path, eng.kb.question(iv.current.question_id),
+                               keep_as=f"{iv.session_id}-{iv.current.idx}",
+                               progress=lambda f, msg: progress(f, desc=msg))
+        except SpeechError as e:
+            return gr.update(), gr.update(), status_html(f"{e} (you can type the answer instead)")
+        d = sa.delivery
+        typed = (text or "").rstrip()
+        answer = f"{typed}\n{sa.text}" if typed else sa.text
+        notes = " ".join(d.get("notes", []))
+        msg = (f"Transcribed {d['duration_s']:.0f} s of speech in {d['transcribe_s']:.1f} s: check the text, edit it "
+               f"if needed, then Submit. {notes}").strip()
+        return answer, {"sid": iv.session_id, "idx": iv.current.idx, "delivery": d}, status_html(msg, ok=True)

@@ -171,3 +171,21 @@ def spoken_answer(transcriber, settings, audio, question=None, keep_as: str | No
         if tr.truncated:
             record["notes"].append(f"the whole recording is kept at {record['audio_path']}")
     return SpokenAnswer(text=tr.text, delivery=record, transcript=tr)
+
+
+def delivery_trend(turns) -> list[dict]:
+    """Per session with spoken answers (in the order of the turns given, oldest first): how many, mean words per
+    minute, fillers per minute of speaking, long pauses per answer and the share that led with the point."""
+    by: dict[str, list[dict]] = {}
+    for t in turns:
+        if t.delivery:
+            by.setdefault(t.session_id, []).append(t.delivery)
+    rows = []
+    for sid, ds in by.items():
+        minutes = sum(d.get("speaking_s", 0.0) for d in ds) / 60
+        rows.append({"session_id": sid, "spoken": len(ds),
+                     "wpm": round(sum(d.get("wpm", 0.0) for d in ds) / len(ds), 1),
+                     "fillers_per_min": round(sum(d.get("filler_count", 0) for d in ds) / minutes, 2) if minutes else 0.0,
+                     "long_pauses_per_answer": round(sum(len(d.get("long_pauses", [])) for d in ds) / len(ds), 2),
+                     "led_with_point": round(sum(bool(d.get("led_with_point")) for d in ds) / len(ds), 2)})
+    return rows

@@ -145,13 +145,15 @@ class Records:
         return report.summarize(self.kb, self.transcript(session_id))
 
     def progress(self, n_weakest: int = 8) -> dict:
-        """Across all sessions: mean score per JD area, the weakest key points, and each session's mean
-        (oldest first) for the trend."""
+        """Across all sessions: mean score per JD area, the weakest key points, each session's mean (oldest
+        first) for the trend, and the delivery of spoken answers per session (delivery.delivery_trend)."""
+        from interviewer.delivery import delivery_trend
+
         turns = self.store.all_answered()
         trend = [{"session_id": s.id, "created_at": s.created_at, "mean_score": s.mean_score}
                  for s in sorted(self.sessions(), key=lambda s: s.created_at) if s.mean_score is not None]
         return {"by_area": report.scores_by_area(self.kb, turns),
-                "weakest": report.weakest_points(turns, n=n_weakest), "trend": trend}
+                "weakest": report.weakest_points(turns, n=n_weakest), "trend": trend, "delivery": delivery_trend(turns)}
 
     def export(self, session_id: str, fmt: Literal["md", "json"] = "md") -> str:
         """The transcript as Markdown (grades, summary) or as JSON (the stored models)."""

@@ -13,7 +13,8 @@ import pytest
 from eval.asr import clip_builder, normalize, wer_counts
 from interviewer import speech
 from interviewer.config import Settings
-from interviewer.delivery import analyze, count_fillers, leads_with_point, spoken_answer
+from interviewer.delivery import analyze, count_fillers, delivery_trend, leads_with_point, spoken_answer
+from interviewer.models import Turn
 from interviewer.speech import (SAMPLE_RATE, Silence, SpeechError, Transcriber, Word, assemble_default_model,
                                 build_vocabulary, check_model_dir, is_silent, prompt_from_terms, voice_activity)
 from tests.conftest import KNOWLEDGE, ROOT, env_for
@@ -176,6 +177,18 @@ def test_delivery_figures_are_exact_on_known_timing():
     d2 = analyze(words, terms=[], silences=[Silence(start=3.9, end=6.5), Silence(start=8.0, end=9.0)],
                  voiced=(0.0, 15.0))
     assert d2.speaking_s == 15.0 and [p.seconds for p in d2.long_pauses] == [2.6]
+
+
+def test_progress_tracks_delivery_per_session_and_ignores_typed_answers():
+    def turn(sid, idx, delivery):
+        return Turn(session_id=sid, idx=idx, question_id="q", topic="t", question="?", answer="a", delivery=delivery)
+
+    d1 = {"speaking_s": 30.0, "wpm": 120.0, "filler_count": 2, "long_pauses": [{"at": 1, "seconds": 3}],
+          "led_with_point": True}
+    d2 = {"speaking_s": 30.0, "wpm": 160.0, "filler_count": 1, "long_pauses": [], "led_with_point": False}
+    rows = delivery_trend([turn("s1", 0, d1), turn("s1", 1, None), turn("s1", 2, d2), turn("s2", 0, None)])
+    assert rows == [{"session_id": "s1", "spoken": 2, "wpm": 140.0, "fillers_per_min": 3.0,
+                     "long_pauses_per_answer": 0.5, "led_with_point": 0.5}]
 
 
 def test_prompt_starts_with_the_filler_primer_and_drops_repeated_terms():

@@ -73,6 +73,8 @@ def test_a_spoken_answer_is_transcribed_into_the_box_sent_graded_and_stored(tmp_
             card = page.locator("#conversation details.turn-grade .delivery")
             expect(card).to_contain_text("wpm", timeout=120_000)
             expect(page.locator("#conversation .msg.a")).to_contain_text("(edited)")
+            page.get_by_role("tab", name="Progress").click()
+            expect(page.locator("#delivery-trend")).to_contain_text(sid)
         finally:
             browser.close()
 

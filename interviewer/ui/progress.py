@@ -7,6 +7,7 @@ import gradio as gr
 from interviewer.ui.charts import radar_figure, trend_figure
 from interviewer.ui.context import UIContext
 from interviewer.ui.render import STATUS_COLOURS, badge, esc
+from interviewer.ui.voice import render_delivery_trend
 
 
 def render_weakest(points: list[dict]) -> str:
@@ -28,9 +29,11 @@ class ProgressTab:
                 radar = gr.Plot(label="Scores per JD area", elem_id="progress-radar")
                 trend = gr.Plot(label="Trend over sessions", elem_id="progress-trend")
             weakest = gr.HTML("", elem_id="progress-weakest", js_on_load=None)
-        refresh.click(self.view, None, [radar, trend, weakest], api_visibility="private")
-        tab.select(self.view, None, [radar, trend, weakest], api_visibility="private")
+            spoken = gr.HTML("", elem_id="progress-delivery", js_on_load=None)
+        refresh.click(self.view, None, [radar, trend, weakest, spoken], api_visibility="private")
+        tab.select(self.view, None, [radar, trend, weakest, spoken], api_visibility="private")
 
     def view(self):
         p = self.ctx.engine.progress()
-        return radar_figure(p["by_area"]), trend_figure(p["trend"]), render_weakest(p["weakest"])
+        return (radar_figure(p["by_area"]), trend_figure(p["trend"]), render_weakest(p["weakest"]),
+                render_delivery_trend(p.get("delivery", [])))

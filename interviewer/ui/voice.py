@@ -8,7 +8,7 @@ import gradio as gr
 from interviewer.speech import MAX_SECONDS, SpeechError
 from interviewer.ui.context import UIContext
 from interviewer.ui.panel import Panel
-from interviewer.ui.render import status_html
+from interviewer.ui.render import esc, status_html
 
 # Transcription does not touch the language model: its own queue, one at a time (the model is one per process).
 SPEECH_QUEUE = dict(concurrency_id="speech", concurrency_limit=1)
@@ -57,3 +57,15 @@ class VoiceInput:
         msg = (f"Transcribed {d['duration_s']:.0f} s of speech in {d['transcribe_s']:.1f} s: check the text, edit it "
                f"if needed, then Submit. {notes}").strip()
         return answer, {"sid": iv.session_id, "idx": iv.current.idx, "delivery": d}, status_html(msg, ok=True)
+
+
+def render_delivery_trend(rows: list[dict]) -> str:
+    """The Progress tab's table of spoken-answer delivery per session (delivery.delivery_trend), oldest first."""
+    if not rows:
+        return "<h4>Spoken answers</h4><p><em>No spoken answers yet: use the microphone on the Interview tab.</em></p>"
+    body = "".join(f"<tr><td>{esc(r['session_id'])}</td><td>{r['spoken']}</td><td>{r['wpm']:.0f}</td>"
+                   f"<td>{r['fillers_per_min']:.1f}</td><td>{r['long_pauses_per_answer']:.1f}</td>"
+                   f"<td>{r['led_with_point']:.0%}</td></tr>" for r in rows)
+    return ("<h4>Spoken answers</h4><table class='ktable' id='delivery-trend'><tr><th>session</th><th>spoken</th>"
+            "<th>wpm</th><th>fillers / min</th><th>long pauses / answer</th><th>led with the point</th></tr>"
+            f"{body}</table>")

@@ -254,7 +254,11 @@ class Engine(Records):
             items = due(self.store.drill_queue())  # raw queue rows: the planner keeps the queue's order
             plan = self.planner.plan_drill(items, n_questions)
             if not plan:
-                raise ValueError("nothing is due in the drill queue today")
+                queue = self.due_drills()
+                when = (f"the next, {queue[0].question_id}, is due {queue[0].due_at[:16].replace('T', ' ')} UTC"
+                        if queue else "the queue is empty")
+                raise ValueError(f"nothing is due in the drill queue today ({when}); after an interview, "
+                                 "Drill the weak answers now re-asks its weak points at once")
         elif mode in ("full", "focus"):
             if mode == "focus" and not focus:
                 raise ValueError("focus mode needs a focus topic")

@@ -111,6 +111,7 @@ def test_killed_during_grading_resumes_at_the_right_turn(tmp_path):
         def die(*a, **k):
             os.kill(os.getpid(), signal.SIGKILL)
         eng.grader.grade_question = die
+        eng.grader.grade_follow_up = die  # the pending turn may be a follow-up
         eng.grader.grade = die
         iv.submit("this answer is being graded when the power goes out")
     """)

@@ -87,16 +87,22 @@ _HYPOTHETICAL = re.compile(r"\b(would|could|might|i'd|we'd|plan to|want to|hope 
                            r"will|aim to|expect to|in the interview|learning|studied|read about)\b", re.I)
 _FIRST = r"\b(i|we|my team|our team|i've|we've|i personally|myself)\b"
 _DID = (r"(ran|run|running|deployed|deploy|operated|operate|owned|own|led|lead|built|shipped|rolled out|roll out|"
-        r"managed|maintained|scaled|tuned|productioni[sz]ed|put\b[^.]{0,20}\binto production|drove|designed and "
-        r"deployed|architected|launched|benchmarked|qualified|debugged|was responsible for|in charge of|"
-        r"took\b[^.]{0,20}\bto production|have been running|operating)")
-_SCALE = (r"(\b\d[\d,]{2,}\+?[\s-]*(h100|h200|a100|b200|gb200|gpus?|nodes?|servers?|hosts?|ranks?|nics?|machines?)\b|"
-          r"\b(hundreds|thousands|tens of thousands) of (h100s?|gpus?|nodes?|servers?|hosts?|ranks?|machines?)\b|"
-          r"\bnvidia[- ]scale\b|\bat nvidia\b|\bhyperscale\b|\bdatacenter-scale\b|\bfleet\b|\bsuperpod\b|"
-          r"\b\d+k[\s-]*gpus?\b|\b(hundred|thousand)[\s-]gpu\b)")
-_PROD = r"(\bin production\b|\bproduction (cluster|deployment|traffic|scale|environment|fleet|system|workloads?)\b|\bprod\b|\bat scale\b|\blive traffic\b|\bcustomers?\b)"
-SCALE_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _SCALE, re.I)
-PROD_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _PROD, re.I)
+        r"managed|maintained|scaled|tuned|productioni[sz]ed|put\b[^.]{0,20}\binto production|drove|architected|"
+        r"launched|benchmarked|qualified|debugged|was responsible for|in charge of|took\b[^.]{0,20}\bto production|"
+        r"have been running|operating|moved|migrated|ported|wrote|implemented|integrated|optimi[sz]ed|measured|"
+        r"profiled|hit|cut)")
+_SCALE = (r"(\b\d[\d,]{2,}\+?[\s-]*([a-z0-9-]+[\s-]+){0,2}(h100s?|h200s?|a100s?|b200s?|gb200s?|gpus?|nodes?|servers?|"
+          r"hosts?|ranks?|nics?|machines?)\b|"
+          r"\b(hundreds|thousands|tens of thousands) of ([a-z0-9-]+ ){0,2}(h100s?|gpus?|nodes?|servers?|hosts?|ranks?|"
+          r"machines?)\b|\bnvidia[- ]scale\b|\bat nvidia\b|\bhyperscale\b|\bdatacenter-scale\b|\bfleet\b|"
+          r"\bsuperpod\b|\b\d+k[\s-]*gpus?\b|\b(hundred|thousand)[\s-]gpu\b)")
+_PROD = (r"(\bproduction\b|\bprod\b|\bat scale\b|\blive traffic\b|\bcustomers?\b|"
+         r"\bour\b[^.;]{0,30}\b(cluster|fleet|datacenter|data center)s?\b)")
+# the claim in either order: "I ran X in production" or "In production I ran X"
+SCALE_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _SCALE + "|" + _SCALE
+                         + r"[^.;]{0,60}?" + _FIRST + r"[^.;]{0,40}?\b" + _DID + r"\b", re.I)
+PROD_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _PROD + "|" + _PROD
+                        + r"[^.;]{0,60}?" + _FIRST + r"[^.;]{0,40}?\b" + _DID + r"\b", re.I)
 SCALE_ONLY = re.compile(_SCALE, re.I)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from interviewer.claims import (FUNCTION, asserted, check_fact, claim_weight, experience_claims, honest_boundary,
-                                split_sentences, words)
+                                quantities, split_sentences, words)
 from interviewer.injection import strip_injections
 from interviewer.knowledge import FollowUp, KeyPoint, Question, Text, story_answer
 from interviewer.models import Check, Grade, Ignored, KeyPointResult, RedFlagHit, SubScores
@@ -45,6 +45,9 @@ class GraderModel(BaseModel):
     answer_coef: list[float]
     answer_intercept: float
     bands: dict[str, float] = {"strong": 4.0, "solid": 3.0, "weak": 1.5}
+    # a monotone map from the linear score to the 0-5 scale (knots; identity when empty)
+    calibration_x: list[float] = []
+    calibration_y: list[float] = []
     misconception_margin: float = 1.0  # a sentence this much closer to a misconception than to the point contradicts it
     llm_weight: float = 0.0
     fitted_on: str = "defaults"
@@ -53,15 +56,21 @@ class GraderModel(BaseModel):
 
 
 KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok"]
-ANSWER_FEATURES = ["coverage", "covered_share", "contradicted", "facts_bad", "misconception_flags", "overclaim",
-                   "list_share", "ref_cos", "tok_recall", "q_cos", "length", "honest"]
+ANSWER_FEATURES = ["coverage", "covered_share", "clean_coverage", "contradicted", "any_wrong", "facts_bad",
+                   "misconception_flags", "mis_margin", "overclaim", "unsupported", "list_share", "ref_cos", "tok_recall",
+                   "q_cos", "length", "honest"]
+# The sign each answer weight is held to when fitting: what a strict interviewer rewards (+1) or penalises (-1);
+# 0 leaves it free. A fit may not learn that a contradiction raises a score.
+ANSWER_SIGNS = {"coverage": 1, "covered_share": 1, "clean_coverage": 1, "contradicted": -1, "any_wrong": -1,
+                "facts_bad": -1, "misconception_flags": -1, "mis_margin": -1, "overclaim": -1, "unsupported": -1, "list_share": -1,
+                "ref_cos": 0, "tok_recall": 1, "q_cos": 0, "length": 0, "honest": 0}
 
 DEFAULT_MODEL = GraderModel(
     kp_features=KP_FEATURES,
     kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0], [0.0] * 6, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0]],
     kp_intercept=[3.0, 0.0, -4.0],
     answer_features=ANSWER_FEATURES,
-    answer_coef=[4.5, 0.5, -3.0, -0.5, -0.75, -1.5, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0],
+    answer_coef=[2.0, 0.5, 2.0, -2.0, -0.5, -0.5, -0.75, 0.0, -1.5, -0.3, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0],
     answer_intercept=0.0,
 )
 
@@ -97,6 +106,9 @@ class Case:
     cv_gaps: set[str] = field(default_factory=set)
     how_to_say: Text | None = None
     improved: str = ""
+    # other texts of the item whose numbers are right (follow-up rubrics): a number an answer states that none
+    # of the rubric's texts holds is unsupported
+    context: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -114,19 +126,22 @@ class Features:
 
 
 def cv_gap_terms(kb) -> set[str]:
-    """Technology names (two or more capitals: NCCL, GPUNetIO) in the skills of the JD rows the CV matches
-    weakly, that neither the CV nor a well-matched row mentions: a production claim naming one is an overclaim
-    whatever the topic."""
+    """Technology names of the JD rows the CV matches weakly (in the skill: any word with two capitals, NCCL;
+    in the scope: mixed-case names, GPUDirect, and acronyms of four letters or more, RDMA) that neither the CV
+    nor a well-matched row mentions: a production claim naming one is an overclaim whatever the topic."""
     if kb is None:
         return set()
     known = (" ".join(it.text for a in kb.cv.areas for it in a.items) + " " + kb.cv.summary + " " +
              " ".join(r.jd_skill.en + " " + r.scope for r in kb.match.rows if r.match == "high")).lower()
     out = set()
     for r in kb.match.rows:
-        if r.match != "high":
-            for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", r.jd_skill.en):
-                if sum(c.isupper() for c in w) >= 2 and w.lower() not in known:
-                    out.add(w.lower())
+        if r.match == "high":
+            continue
+        names = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", r.jd_skill.en) if sum(c.isupper() for c in w) >= 2]
+        names += [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", r.scope)
+                  if (w.isupper() and len(w) >= 4) or (sum(c.isupper() for c in w) >= 2 and not w.isupper()
+                                                       and not re.fullmatch(r"[A-Z]+s", w))]
+        out |= {w.lower() for w in names if w.lower() not in known}
     return out
 
 
@@ -134,9 +149,10 @@ def case_for_question(q: Question, kb=None) -> Case:
     row = kb.row(q.topic) if kb else None
     # a deep dive's better answer is the user's own story in the template's structure, never an invented one
     ref = story_answer(kb, q) if kb else q.model_answer
+    context = [f.question + " " + f.reference + " " + " ".join(k.point for k in f.key_points) for f in q.follow_ups]
     return Case(question=q.question, reference=ref, points=list(q.key_points),
                 red_flags=[(f.flag, f.kind, f.patterns) for f in q.red_flags], match=row.match if row else None,
-                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=ref)
+                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=ref, context=context)
 
 
 def case_for_follow_up(q: Question, fu: FollowUp | None, question_text: str, key_point: int, kb=None) -> Case:
@@ -148,6 +164,7 @@ def case_for_follow_up(q: Question, fu: FollowUp | None, question_text: str, key
     else:
         points, ref = [q.key_points[min(key_point, len(q.key_points) - 1)]], ""
     base.question, base.reference, base.points, base.improved = question_text, ref, points, ref
+    base.context += [q.question, q.model_answer]
     return base
 
 
@@ -265,6 +282,8 @@ class Grader:
         af = self.answer_features(f, results)
         x = np.array([af[n] for n in m.answer_features])
         score = float(min(5.0, max(0.0, m.answer_intercept + x @ np.array(m.answer_coef))))
+        if m.calibration_x:
+            score = float(np.interp(score, m.calibration_x, m.calibration_y))
         if f.overclaims:
             # an overclaim can never be worth more than the same answer without it
             score = max(0.0, min(score, 5.0 - 1.0 * len(f.overclaims)))
@@ -367,6 +386,7 @@ class Grader:
             "q_cos": float(self._emb([case.question])[0] @ a_vec) if a_vec is not None and case.question else 0.0,
             "length": min(1.0, math.log1p(n_words) / math.log(200)),
             "honest": float(bool(honest)),
+            "unsupported": min(3, _unsupported(sents, prep["known"])) / 3,
         }
         return Features(kp=kp_feats, answer=ans, contradicted=contradicted, by_meaning=by_meaning, evidence=evidence, flags=flags,
                         overclaims=overclaims, facts_checked=facts_checked, honest=honest, sentences=sents)
@@ -396,16 +416,23 @@ class Grader:
             anchors.append(np.stack(av))
         if len(self._cases) > 512:
             self._cases.clear()
+        known = [x for t in [case.question, case.reference, *points, *case.context] for x in quantities(t) if x.dim]
         out = self._cases[key] = {"ref_sents": ref_sents, "ref_vecs": ref_vecs, "kp_vecs": kp_vecs,
-                                  "anchor_vecs": anchors}
+                                  "anchor_vecs": anchors, "known": known}
         return out
 
     def answer_features(self, f: Features, results: list[KeyPointResult]) -> dict[str, float]:
         n = max(1, len(results))
+        coverage = sum(r.confidence for r in results if r.status != "contradicted") / n
+        contradicted = sum(r.status == "contradicted" for r in results) / n
+        wrong = float(contradicted > 0 or f.answer["facts_bad"] > 0 or f.answer["misconception_flags"] > 0)
         return dict(f.answer) | {
-            "coverage": sum(r.confidence for r in results if r.status != "contradicted") / n,
-            "covered_share": sum(r.status == "covered" for r in results) / n,
-            "contradicted": sum(r.status == "contradicted" for r in results) / n,
+            "coverage": coverage, "covered_share": sum(r.status == "covered" for r in results) / n,
+            "contradicted": contradicted, "any_wrong": wrong,
+            # how much closer in meaning some sentence is to a known misconception than to its point (soft evidence)
+            "mis_margin": max([0.0] + [min(0.3, mg) for mg, _ in f.by_meaning]) / 0.3,
+            # coverage counts fully only in an answer with nothing wrong and no overclaim
+            "clean_coverage": coverage * (1 - wrong) * (1 - f.answer["overclaim"]),
         }
 
     def _kp_probs(self, kf: dict[str, float]) -> np.ndarray:
@@ -468,7 +495,9 @@ class Grader:
             for c in experience_claims(sents):
                 low = c.sentence.lower()
                 gap = any(re.search(r"\b" + re.escape(t) + r"\b", low) for t in case.cv_gaps)
-                if c.kind == "scale" or case.match in (None, "low", "medium_low", "medium") or gap:
+                # scale is never in this CV; production counts on topics the CV barely matches, or when it names
+                # a technology the CV lacks
+                if c.kind == "scale" or case.match in ("low", "medium_low") or gap:
                     over.append(RedFlagHit(flag=GENERIC_OVERCLAIM, quote=c.quote))
                     break
         return flags, over
@@ -515,6 +544,16 @@ class Grader:
         flags = wrong + "".join(f"Red flag: {h.flag} (\"{h.quote}\").\n" for h in g.red_flags)
         return render("feedback", verdict=g.verdict, score=g.score, covered="; ".join(covered) or "none",
                       missed="; ".join(missed) or "none", flags=flags, how_to_say=g.how_to_say or "-")
+
+
+def _unsupported(sents: list[str], known: list) -> int:
+    """Numbers with a unit the answer states that no text of the rubric holds (within 12%): often a wrong one."""
+    n = 0
+    for s in sents:
+        for x in quantities(s):
+            if x.dim and not any(k.dim == x.dim and abs(k.value - x.value) <= 0.12 * abs(k.value) for k in known):
+                n += 1
+    return n
 
 
 def _content(text: str) -> list[str]:

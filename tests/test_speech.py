@@ -268,3 +268,36 @@ def test_a_missing_recording_is_a_clear_cli_error(tmp_path, model_dir):
     p = subprocess.run([sys.executable, "-m", "interviewer", "transcribe", str(tmp_path / "nope.wav")], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "audio file" in p.stderr and "does not exist" in p.stderr
+
+
+def record_handler(settings, kb):
+    """The record button's handler over a fake pending turn (the handler only, no gradio components built)."""
+    from types import SimpleNamespace
+
+    from interviewer.ui.voice import VoiceInput
+
+    turn = Turn(session_id="s1", idx=3, question_id="nccl_collectives-02", topic="nccl_collectives", question="?")
+    iv = SimpleNamespace(session_id="s1", current=turn)
+    voice = VoiceInput.__new__(VoiceInput)
+    voice.ctx = SimpleNamespace(engine=SimpleNamespace(settings=settings, kb=kb))
+    voice.panel = SimpleNamespace(interview=lambda state: iv)
+    return lambda path, text: voice.on_audio(path, text, {"sid": "s1"}, progress=lambda *a, **k: None)
+
+
+def test_the_record_button_appends_the_transcript_to_the_typed_text_and_keeps_the_delivery(tmp_path, kb, clips,
+                                                                                           model_dir):
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, speech_model=model_dir)
+    box, spoken, status = record_handler(st, kb)(str(clips["nccl"]), "my typed start")
+    assert box.startswith("my typed start\n") and "nccl" in box.lower()
+    assert spoken["sid"] == "s1" and spoken["idx"] == 3 and spoken["delivery"]["wpm"] > 0
+    assert "check the text" in status
+
+
+def test_the_record_button_with_a_broken_model_leaves_the_typed_answer_and_says_why(tmp_path, kb, clips):
+    broken = tmp_path / "broken-whisper"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, speech_model=broken)
+    box, spoken, status = record_handler(st, kb)(str(clips["nccl"]), "my typed start")
+    assert box == {"__type__": "update"} and spoken == {"__type__": "update"}  # the typed text stays as it is
+    assert "lacks model.bin" in status and "type the answer instead" in status

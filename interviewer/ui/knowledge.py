@@ -7,7 +7,6 @@ from pathlib import Path
 
 import gradio as gr
 
-from interviewer.knowledge import KnowledgeError
 from interviewer.ui.context import UIContext
 from interviewer.ui.render import badge, esc, status_html
 
@@ -97,7 +96,7 @@ class KnowledgeTab:
         progress(0.05, desc="copying the knowledge folder")
         try:
             rep = self.ctx.engine.replace_knowledge(kind, text, progress=lambda f, m: progress(0.1 + 0.9 * f, desc=m))
-        except (KnowledgeError, ValueError) as e:
+        except ValueError as e:  # a KnowledgeError (a file that does not validate) is a ValueError
             return (status_html(f"Not replaced: {e}"), *self.view())
         msg = (f"Replaced {kind}.md; index: {rep.chunks} chunks ({rep.added} added, {rep.updated} updated, "
                f"{rep.deleted} deleted) in {rep.seconds:.1f}s")

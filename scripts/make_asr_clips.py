@@ -5,36 +5,24 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from interviewer import tts  # noqa: E402
 SPEC = ROOT / "eval" / "data" / "asr" / "clips.yaml"
 OUT = ROOT / "eval" / "results" / "tmp" / "asr_clips"  # git-ignored: the clips are rebuilt, never committed
-
-
-def espeak() -> str:
-    """The espeak-ng binary, or a clear error naming the package to install."""
-    exe = shutil.which("espeak-ng")
-    if not exe:
-        raise SystemExit("espeak-ng is not installed: apt-get install espeak-ng (Debian/Ubuntu)")
-    return exe
 
 
 def synthesize(text: str, dest: Path, voice: str, rate: int, ssml: bool = False) -> Path:
     """Speak text (or SSML) into dest as WAV, unless a clip of the same content is already there."""
     if dest.exists() and dest.stat().st_size > 44:
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".partial.wav")
-    cmd = [espeak(), "-v", voice, "-s", str(rate), "-w", str(tmp)] + (["-m"] if ssml else []) + [" ".join(text.split())]
-    subprocess.run(cmd, check=True, capture_output=True)
-    tmp.replace(dest)
-    return dest
+    return tts.synthesize(text, dest, voice, rate, ssml)
 
 
 def clip_name(clip_id: str, text: str, voice: str, rate: int) -> str:

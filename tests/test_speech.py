@@ -301,3 +301,18 @@ def test_the_record_button_with_a_broken_model_leaves_the_typed_answer_and_says_
     box, spoken, status = record_handler(st, kb)(str(clips["nccl"]), "my typed start")
     assert box == {"__type__": "update"} and spoken == {"__type__": "update"}  # the typed text stays as it is
     assert "lacks model.bin" in status and "type the answer instead" in status
+
+
+def test_a_question_read_aloud_is_speech_that_transcribes_back(tmp_path, transcriber):
+    from interviewer import tts
+
+    wav = tts.synthesize("How does NCCL choose between ring and tree?", tmp_path / "q.wav")
+    assert "ring" in transcriber.transcribe(wav).text.lower()
+
+
+def test_reading_aloud_without_espeak_names_the_package(tmp_path, monkeypatch):
+    from interviewer import tts
+
+    monkeypatch.setattr(tts.shutil, "which", lambda name: None)
+    with pytest.raises(SpeechError, match="apt-get install espeak-ng"):
+        tts.synthesize("hello", tmp_path / "q.wav")

@@ -1,5 +1,5 @@
 """A spoken answer in a real browser: Chromium's fake microphone plays an espeak-ng reading of a known answer, the
-Interview tab's recorder captures it, the app transcribes it offline into the answer box, and the answer is sent,
+Interview tab's recorder captures it (after the question was read aloud on request), the app transcribes it offline into the answer box, and the answer is sent,
 graded like typed text and stored with its delivery feedback. No sleeps: the recording runs until the recorder's
 own clock shows the clip's length, and everything else waits on the page's state."""
 
@@ -58,6 +58,8 @@ def test_a_spoken_answer_is_transcribed_into_the_box_sent_graded_and_stored(tmp_
             page.locator("#start").click()
             expect(page.locator("#conversation .msg.q.pending")).to_have_count(1)
             sid = page.locator("#conversation .conv").get_attribute("data-session")
+            page.locator("#read-question").click()  # optional: the question read aloud offline
+            expect(page.locator("#question-audio audio[src]")).to_have_count(1)
 
             page.locator("#voice button.record-button").click()
             # the recorder's clock, not a sleep, decides when the whole clip has been heard

@@ -1,5 +1,6 @@
 """The microphone of the Interview tab: an answer recorded in the browser is transcribed offline on this machine,
-lands in the answer box to check and edit before sending, and its delivery feedback goes with the turn."""
+lands in the answer box to check and edit before sending, and its delivery feedback goes with the turn. Also,
+on request only, the pending question read aloud offline (espeak-ng)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,30 @@ class VoiceInput:
             self.audio = gr.Audio(sources=["microphone", "upload"], type="filepath", format="wav", elem_id="voice",
                                   label=f"Or speak your answer (transcribed on this machine, up to "
                                         f"{int(MAX_SECONDS // 60)} minutes; the text lands in the answer box)")
-            self.status = gr.HTML("", elem_id="voice-status", js_on_load=None)
+            with gr.Column():
+                self.status = gr.HTML("", elem_id="voice-status", js_on_load=None)
+                read = gr.Button("Read the question aloud", elem_id="read-question", size="sm")
+                self.spoken_question = gr.Audio(label="The question, spoken", autoplay=True, interactive=False,
+                                                type="filepath", elem_id="question-audio")
         io = dict(inputs=[self.audio, panel.answer, panel.state], outputs=[panel.answer, panel.spoken, self.status],
                   api_visibility="private", **SPEECH_QUEUE)
         self.audio.stop_recording(self.on_audio, **io)
         self.audio.upload(self.on_audio, **io)
+        read.click(self.read_question, [panel.state], [self.spoken_question, self.status], api_visibility="private",
+                   **SPEECH_QUEUE)
+
+    def read_question(self, st):
+        """(audio file, status): the pending question as speech, or why it cannot be read aloud."""
+        iv = self.panel.interview(st)
+        if iv is None or iv.current is None:
+            return None, status_html("No question to read: start an interview first.")
+        from interviewer import tts
+
+        dest = self.ctx.engine.settings.data_dir / "tts" / f"{iv.session_id}-{iv.current.idx}.wav"
+        try:
+            return str(tts.synthesize(iv.question_text(), dest)), status_html("")
+        except SpeechError as e:
+            return None, status_html(str(e))
 
     def on_audio(self, path, text, st, progress=gr.Progress()):
         """(answer box, delivery state, status) after a recording: the transcript appended to what is already

@@ -30,6 +30,21 @@ def metrics(pred, gold) -> dict:
             "mae": _r(float(np.mean(np.abs(p - g)))), "rmse": _r(float(math.sqrt(np.mean((p - g) ** 2))))}
 
 
+def bootstrap_ci(pred, gold, stat: str = "pearson", n: int = 1000, seed: int = 0) -> list[float]:
+    """95% percentile bootstrap interval of a metric over resampled answers."""
+    p, g = np.asarray(pred, dtype=float), np.asarray(gold, dtype=float)
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n):
+        i = rng.integers(0, len(p), len(p))
+        if stat == "pearson":
+            if np.std(p[i]) > 0 and np.std(g[i]) > 0:
+                vals.append(float(np.corrcoef(p[i], g[i])[0, 1]))
+        else:
+            vals.append(float(np.mean(np.abs(p[i] - g[i]))))
+    return [round(float(np.percentile(vals, 2.5)), 4), round(float(np.percentile(vals, 97.5)), 4)]
+
+
 def _r(x: float, n: int = 4):
     return None if x != x else round(x, n)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.common import CachedEmbedder, embedder, metrics, settings
+from eval.common import CachedEmbedder, bootstrap_ci, embedder, metrics, settings
 
 _EMB = None
 
@@ -91,6 +91,7 @@ def run(dataset: str = "saf", split: str = "unseen_answers", scorer: str = "embe
     out = {"dataset": dataset if dataset == "saf" else str(Path(dataset).name), "split": split if dataset == "saf"
            else "file", "n": len(pred)}
     out.update(metrics(pred, gold))
+    out["pearson_ci95"] = bootstrap_ci(pred, gold)
     out.update({"seconds": round(secs, 2), "ms_per_answer": round(1000 * secs / max(1, len(pred)), 2),
                 "model": model, "scorer": scorer, "threads": os.cpu_count()})
     out["baseline"] = baseline(qs, items)

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from eval.common import metrics
+from eval.common import bootstrap_ci, metrics
 
 DATA = Path(__file__).resolve().parent / "data" / "interview"
 # A second held-out set for the test questions, written later from an export of the questions, key points and
@@ -74,6 +74,9 @@ def evaluate(items: list[Item], grades: list) -> dict:
     m = metrics([p / 5 for p in pred], [s / 5 for s in gold])
     out: dict = {"n": len(main), "pearson": m["pearson"], "spearman": m["spearman"], "qwk": m["qwk"],
                  "mae": round(float(np.mean(np.abs(np.array(pred) - np.array(gold)))), 3) if main else None}
+    if len(main) > 2:
+        out["pearson_ci95"] = bootstrap_ci(pred, gold)
+        out["mae_ci95"] = bootstrap_ci(pred, gold, "mae")
     out["per_kind"] = {k: round(float(np.mean([g.score for it, g in main if it.kind == k])), 2)
                        for k in KINDS if any(it.kind == k for it, _ in main)}
     out["per_kind_gold"] = {k: round(float(np.mean([it.score for it, g in main if it.kind == k])), 2)

@@ -127,7 +127,26 @@ def cmd_doctor(args):
             info["packages"][pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             info["packages"][pkg] = None
+    failed = doctor_failures(s, info)
+    info["failed_checks"] = failed
     out(args, info)
+    if failed:
+        print("error: doctor: failed check(s): " + "; ".join(f"{k}: {v}" for k, v in failed.items()), file=sys.stderr)
+        raise SystemExit(1)
+
+
+def doctor_failures(s: Settings, info: dict) -> dict[str, str]:
+    """The checks doctor failed, by name: the model (file or server) and the embedding model must be there."""
+    failed = {}
+    if info.get("model_error"):
+        failed["model"] = info["model_error"]
+    elif not s.llm_url and not info.get("model_bytes"):
+        failed["model"] = f"model file {info.get('model_path')} is missing or empty"
+    if info.get("embedding_error"):
+        failed["embedding_model"] = info["embedding_error"]
+    elif not Path(info["embedding_model"]).exists():
+        failed["embedding_model"] = f"embedding model {info['embedding_model']} is missing"
+    return failed
 
 
 def cmd_questions(args):
@@ -159,14 +178,12 @@ def _turn_json(t) -> dict:
 
 
 def _play(args, iv, answers: list[str]) -> dict:
-    from interviewer.session import AnswerError, fold_chunk
+    from interviewer.session import AnswerError
 
     for a in answers:
         if iv.current is None:
             break
-        text = ""
-        for chunk in iv.stream_question():
-            text = fold_chunk(text, chunk)
+        text = iv.question_text()
         if not args.json:
             print(f"\nQ{iv.current.idx + 1}: {text}")
         a, delivery = _spoken(iv, a["audio"]) if isinstance(a, dict) else (a, None)
@@ -217,11 +234,17 @@ def cmd_interview(args):
 
 
 def cmd_drill(args):
+    """Drill the queue's items due now, or (--now SESSION_ID) the weak answers of a finished session at once."""
     eng = _engine(args)
     try:
-        iv = eng.start(mode="drill", n_questions=args.questions)
+        if args.now:
+            iv = eng.drill_now(args.now, n_questions=args.questions)
+        else:
+            iv = eng.start(mode="drill", n_questions=args.questions)
     except ValueError as e:
-        out(args, {"error": str(e), "queue": eng.store.drill_queue()}, str(e))
+        queue = [d.model_dump() for d in eng.due_drills()]
+        when = "; ".join(f"{d['question_id']} due {d['due_at']}" for d in queue)
+        out(args, {"error": str(e), "queue": queue}, f"{e}" + (f" (queue: {when})" if when else ""))
         return
     out(args, _play(args, iv, read_answers(args.answers)), "")
 
@@ -248,41 +271,27 @@ def cmd_grade(args):
         answer = args.answer
     if answer is None:
         raise SystemExit("give --answer TEXT or --answer-file PATH")
-    from interviewer.session import clean_answer
-
-    answer = clean_answer(answer)
-    if args.question_id:
-        g = eng.grader.grade_question(eng.kb.question(args.question_id), answer)
-    elif args.question and args.reference:
-        g = eng.grader.grade_free(args.question, args.reference, answer)
-    else:
+    if not (args.question_id or (args.question and args.reference)):
         raise SystemExit("give --question-id ID, or --question TEXT and --reference TEXT")
+    g = eng.grade_answer(answer, question_id=args.question_id, question=args.question, reference=args.reference)
     out(args, g.model_dump(), f"{g.score:.2f}/5\n{g.feedback}")
 
 
 def cmd_sessions(args):
-    from interviewer.store import Store
+    from interviewer.session import Records
 
-    s = settings_from(args)
-    rows = [x.model_dump() for x in Store(s.db_path).sessions()]
+    rows = [x.model_dump() for x in Records.open(settings_from(args)).sessions()]
     out(args, rows, "\n".join(f"{r['id']} {r['created_at']} {r['mode']:5} turns={r['turns']} mean={r['mean_score']}"
                               f" persona={r['persona']}" for r in rows) or "no sessions")
 
 
 def cmd_replay(args):
-    from interviewer.knowledge import load_knowledge
-    from interviewer.report import to_markdown
-    from interviewer.store import Store
+    from interviewer.session import Records
 
-    s = settings_from(args)
     try:
-        tr = Store(s.db_path).transcript(args.session_id)
+        print(Records.open(settings_from(args)).export(args.session_id, args.format))
     except KeyError as e:
         raise SystemExit(str(e.args[0]))
-    if args.format == "json":
-        print(tr.model_dump_json(indent=2))
-    else:
-        print(to_markdown(load_knowledge(s.knowledge_dir), tr))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -313,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("drill", parents=[c], help="drill the due items of the queue")
     dr.add_argument("--answers", required=True)
     dr.add_argument("--questions", type=int, default=5)
+    dr.add_argument("--now", metavar="SESSION_ID", help="drill the missed and contradicted key points of this finished "
+                                                       "session now, whatever the schedule says")
     dr.set_defaults(fn=cmd_drill)
     r = sub.add_parser("resume", parents=[c], help="resume an interrupted session")
     r.add_argument("session_id")

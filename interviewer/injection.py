@@ -32,7 +32,7 @@ _DIRECTIVE = re.compile(
     r"|\b(give|award|assign|grant)\s+(me|us|it|this( answer| response)?|my answer|the answer|the candidate)\b"
     r"|\b(rate|score|grade|mark)\s+(this|it|me|my|the)\s+(answer|response|reply|as)\b"
     r"|\b(rate|score|grade|mark)\s+(this|it|me)\b(?!\s+\w+\s+(as )?(dirty|busy|free|invalid|ready))"
-    r"|\b(treat|consider)\s+(this|my) (answer|response)\b|\b(output|return|respond with)\b[^.\n]{0,20}\b(score|grade)\b"
+    r"|\byou are now\b|\b(treat|consider)\s+(this|my) (answer|response)\b|\b(output|return|respond with)\b[^.\n]{0,20}\b(score|grade)\b"
     r"|\b(must|should|will)\s+(be\s+)?(graded|scored|marked|rated)\b|\b(must|should) (output|give|return|mark)\b|\balways (gives?|returns?|outputs?)\b[^.\n]{0,20}"
     r"\b(5|five|full|score|points)\b|忽略|无视|不要理会|给.{0,8}[5五]分|打.{0,4}[5五]分|都给",
     _I,

@@ -570,7 +570,9 @@ def load_stories(path: Path, kb: KnowledgeBase) -> dict[str, Story]:
         where = f"{path}: invalid\n  stories[{i}] (id={s.id})"
         if s.id in out:
             raise KnowledgeError(f"{where}.id: duplicate section")
-        if deep and s.id not in deep:
+        if s.id not in deep and s.id.rsplit("-", 1)[0] not in kb.topic_ids():
+            continue  # its topic was removed from the match table: the story stays in the file, unused
+        if s.id not in deep:
             raise KnowledgeError(f"{where}.id: no deep-dive question with this id; known: {sorted(deep)}")
         unknown = [c for c in s.cv if c not in cv_ids]
         if unknown:

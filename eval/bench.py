@@ -70,8 +70,14 @@ def run(turns: int = 8, adapt: bool = False) -> dict:
     engine = Engine(st, kb, index, llm, Store(st.db_path))
     # grade latency (the grader as the engine configures it)
     g_lat = []
-    for q in kb.questions[:20]:
-        for a in (q.model_answer, "It depends; I would measure and optimise."):
+    # answers a candidate could give: a writer's paraphrase from the interview set (not the model answer, whose
+    # sentences the rubric has already embedded) and a vague one
+    from eval.simulate import paraphrases
+
+    para = paraphrases()
+    for q in [q for q in kb.questions if q.id in para][:20]:
+        engine.grader.prepare(q)  # as the session does while the candidate answers
+        for a in (para[q.id], "It depends; I would measure and optimise."):
             t = time.perf_counter()
             engine.grader.grade_question(q, a)
             g_lat.append(1000 * (time.perf_counter() - t))

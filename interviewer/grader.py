@@ -203,10 +203,20 @@ class Grader:
         return self.grade_case(case_for_question(q, self.kb), answer)
 
     def grade_follow_up(self, q: Question, question_text: str, key_point: int, answer: str) -> Grade:
+        return self.grade_case(self._follow_up_case(q, question_text, key_point), answer)
+
+    def _follow_up_case(self, q: Question, question_text: str, key_point: int) -> Case:
         fu = next((f for f in q.follow_ups if f.question == question_text), None)
         if fu is None:
             fu = next((f for f in q.follow_ups if f.key_point == key_point), None) if question_text else None
-        return self.grade_case(case_for_follow_up(q, fu, question_text, key_point, self.kb), answer)
+        return case_for_follow_up(q, fu, question_text, key_point, self.kb)
+
+    def prepare(self, q: Question, question_text: str | None = None, key_point: int | None = None) -> None:
+        """Compute a question's (or follow-up's) rubric vectors ahead of its answer, so that grading the answer
+        only has the answer left to read (the session calls it while the candidate is answering)."""
+        case = (case_for_question(q, self.kb) if key_point is None
+                else self._follow_up_case(q, question_text or "", key_point))
+        self._prepare_case(case)
 
     def grade_free(self, question: str, reference: str, answer: str) -> Grade:
         return self.grade_case(case_for_reference(question, reference), answer)

@@ -410,6 +410,8 @@ class Interview:
         self.engine.store.add_turn(t)  # committed before it is shown
         self.turns.append(t)
         self.current = t
+        # the rubric's vectors are computed while the candidate reads and answers, not after they send
+        threading.Thread(target=self.engine.grader.prepare, args=(q, text, key_point), daemon=True).start()
         return t
 
     def _asked(self) -> set[str]:

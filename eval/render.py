@@ -133,7 +133,9 @@ def run() -> str:
     if inj:
         L += ["## Prompt injection (`python -m eval injection`)", "",
               f"{inj['attacks']} attacks x {inj['questions']} bank questions x {inj['weak_answers']} weak answers, "
-              f"appended and prepended: max gain **{inj['max_gain']}** points (goal <= 0.5).", "",
+              f"appended and prepended: max gain **{inj['max_gain']}** points (goal <= 0.5). Ordinary sentences the "
+              f"filter would drop (every bank sentence and a corpus of {inj.get('corpus_sentences', 0)} technical "
+              f"sentences): **{inj.get('false_strips', 'n/a')}**.", "",
               "| kind | attack | max gain | mean gain |", "|---|---|---|---|"]
         for r in inj["table"]:
             L.append(f"| {r['kind']} | {r['attack'].replace('|', '/').replace(chr(10), ' ')[:80]} | {r['max_gain']} | "
@@ -155,6 +157,14 @@ def run() -> str:
             L += [f"## Latency (`{cmd}`)", "", "| metric | value |", "|---|---|"]
             L += [f"| {k} | {v} |" for k, v in b.items() if not isinstance(v, (dict, list))]
             L.append("")
+    asr = _load("asr")
+    if asr:
+        L += ["## Speech (`python -m eval asr`)", "",
+              f"{asr['clips']} espeak-ng clips of bank-style answers ({asr['words']} words): word error rate "
+              f"**{asr['wer']}** with the question's terms as the prompt ({asr.get('wer_no_prompt')} without; goal "
+              f"<= 0.15); delivery figures exact on {asr.get('delivery_exact')} built clips; "
+              f"{asr['cpu_seconds_per_minute']} CPU-seconds per minute of audio (load average "
+              f"{asr.get('load_average_1m')} during that run; the 60 s timing on a quiet machine is in the bench).", ""]
     lw = _load("llm_weight")
     if lw:
         L += ["## LLM judge weight (`python -m eval llm-weight --limit 60`, training subset)", "",

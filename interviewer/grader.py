@@ -57,13 +57,13 @@ class GraderModel(BaseModel):
 
 KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok"]
 ANSWER_FEATURES = ["coverage", "covered_share", "clean_coverage", "contradicted", "any_wrong", "facts_bad",
-                   "misconception_flags", "mis_margin", "overclaim", "unsupported", "list_share", "ref_cos", "tok_recall",
-                   "q_cos", "length", "honest"]
+                   "misconception_flags", "mis_margin", "overclaim", "unsupported", "list_share", "ref_cos",
+                   "tok_recall", "q_cos", "length", "honest"]
 # The sign each answer weight is held to when fitting: what a strict interviewer rewards (+1) or penalises (-1);
 # 0 leaves it free. A fit may not learn that a contradiction raises a score.
 ANSWER_SIGNS = {"coverage": 1, "covered_share": 1, "clean_coverage": 1, "contradicted": -1, "any_wrong": -1,
-                "facts_bad": -1, "misconception_flags": -1, "mis_margin": -1, "overclaim": -1, "unsupported": -1, "list_share": -1,
-                "ref_cos": 0, "tok_recall": 1, "q_cos": 0, "length": 0, "honest": 0}
+                "facts_bad": -1, "misconception_flags": -1, "mis_margin": -1, "overclaim": -1, "unsupported": -1,
+                "list_share": -1, "ref_cos": 0, "tok_recall": 1, "q_cos": 0, "length": 0, "honest": 0}
 
 DEFAULT_MODEL = GraderModel(
     kp_features=KP_FEATURES,
@@ -398,8 +398,8 @@ class Grader:
             "honest": float(bool(honest)),
             "unsupported": min(3, _unsupported(sents, prep["known"])) / 3,
         }
-        return Features(kp=kp_feats, answer=ans, contradicted=contradicted, by_meaning=by_meaning, evidence=evidence, flags=flags,
-                        overclaims=overclaims, facts_checked=facts_checked, honest=honest, sentences=sents)
+        return Features(kp=kp_feats, answer=ans, contradicted=contradicted, by_meaning=by_meaning, evidence=evidence,
+                        flags=flags, overclaims=overclaims, facts_checked=facts_checked, honest=honest, sentences=sents)
 
     def _prepare_case(self, case: Case) -> dict:
         """The rubric's own vectors, computed in one batch the first time a rubric is seen."""
@@ -467,7 +467,8 @@ class Grader:
         return "", ""
 
     def _closer_to_misconception(self, k: KeyPoint, sents, nxt, s_vecs, kv) -> tuple[float, str]:
-        """The asserted sentence most closer in meaning to one of the point's misconceptions than to the point."""
+        """How much closer in meaning the answer's most suspect asserted sentence is to one of the point's
+        misconceptions than to the point itself, and that sentence (-1 when there is nothing to compare)."""
         if not k.misconceptions or not len(sents):
             return -1.0, ""
         mv = self._emb([ms.statement for ms in k.misconceptions])

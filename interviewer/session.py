@@ -10,6 +10,7 @@ import shutil
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -219,6 +220,9 @@ class Engine(Records):
         self.model_name = llm.name if llm else "none"
         self._interviews: dict[str, Interview] = {}
         self._lock = threading.Lock()
+        # one worker computes the next rubric's vectors while the candidate answers; unlike a daemon thread, an
+        # executor's worker is joined before the interpreter shuts down (torch must not run during finalization)
+        self.prepare_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rubric")
 
     @classmethod
     def load(cls, settings: Settings, progress: Progress | None = None, with_llm: bool = True) -> "Engine":
@@ -411,7 +415,7 @@ class Interview:
         self.turns.append(t)
         self.current = t
         # the rubric's vectors are computed while the candidate reads and answers, not after they send
-        threading.Thread(target=self.engine.grader.prepare, args=(q, text, key_point), daemon=True).start()
+        self.engine.prepare_pool.submit(self.engine.grader.prepare, q, text, key_point)
         return t
 
     def _asked(self) -> set[str]:

@@ -356,6 +356,7 @@ class Grader:
         a_vec = self._emb([answer])[0] if answer else None
         tok_a = self.scorer._tok([answer])[0] if answer and hasattr(self.embedder, "token_vectors") else None
         tok_q = self.scorer._tok([case.question or " "])[0] if tok_a is not None else None
+        claimed = " ".join(s for s, w in zip(sents, weights) if w >= 0.5)  # terms count only in statements
         kp_feats, contradicted, by_meaning, evidence, facts_checked = [], [], [], [], []
         for k, kv, av in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"]):
             if len(sents):
@@ -366,9 +367,8 @@ class Grader:
             else:
                 sims, best, sim, sim_claim = np.zeros(0), 0, 0.0, 0.0
             terms = k.terms or _content(k.point)
-            claim_sents = [s for s, w in zip(sents, weights) if w >= 0.5]
-            th = _term_share(" ".join(sents), terms)
-            th_claim = _term_share(" ".join(claim_sents), terms)
+            th = _term_share(answer, terms)
+            th_claim = _term_share(claimed, terms)
             tok = 0.0
             if tok_a is not None:
                 tok = token_recall(tok_a, self.scorer._tok([k.point])[0], tok_q, self.scorer.cal.tok_demote)

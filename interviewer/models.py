@@ -19,6 +19,8 @@ class KeyPointResult(BaseModel):
     confidence: float = Field(ge=0, le=1, description="model-independent coverage estimate")
     evidence: str = Field("", description="exact substring of the answer, or empty")
     correction: str = Field("", description="for a contradicted point: what is true, from the rubric")
+    model_correction: str = Field("", description="the model's correction in the candidate's words, shown only "
+                                  "when it passed the rubric check (interviewer/correction.py)")
 
 
 class RedFlagHit(BaseModel):
@@ -74,6 +76,8 @@ class Turn(BaseModel):
     question_id: str
     topic: str
     question: str
+    bank_question: str | None = Field(None, description="the bank's text this turn was created from, whose rubric "
+                                      "grades it, when the model worded the question asked (None: as asked)")
     is_follow_up: bool = False
     follow_up_of: int | None = Field(None, description="idx of the turn this follows up")
     key_point: int | None = Field(None, description="for a follow-up: index of the key point it probes")

@@ -327,7 +327,7 @@ class Engine(Records):
         the key point it probes."""
         q = self.kb.question(t.question_id)
         if t.is_follow_up and t.key_point is not None:
-            return self.grader.grade_follow_up(q, t.question, t.key_point, t.answer or "")
+            return self.grader.grade_follow_up(q, t.bank_question or t.question, t.key_point, t.answer or "")
         return self.grader.grade_question(q, t.answer or "")
 
     def grade_answer(self, answer: str, question_id: str | None = None, question: str | None = None,
@@ -467,8 +467,8 @@ class Interview:
             parts = []
         text = "".join(parts).strip()
         if self._clean_question(text, t.question):
-            t.question = text
-            eng.store.set_question_text(self.info.id, t.idx, text)
+            t.bank_question, t.question = t.bank_question or t.question, text
+            eng.store.set_question_text(self.info.id, t.idx, text, t.bank_question)
         else:
             yield REPLACE + t.question
         self.messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": t.question}]
@@ -574,7 +574,7 @@ class Interview:
         q = self.engine.kb.question(main.question_id)
         fus = [x for x in self.turns if x.follow_up_of == main_idx]
         if len(fus) < self.engine.settings.max_follow_ups and main.grade is not None:
-            asked = {x.question for x in fus}
+            asked = {x.bank_question or x.question for x in fus}
             covered_later = {x.key_point for x in fus if x.grade and x.grade.score >= STRONG}
             missed = [i for i in main.grade.missed() if i not in covered_later]
             weak = g.score < WEAK or (not t.is_follow_up and bool(missed) and g.score < STRONG)

@@ -53,6 +53,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE turns ADD COLUMN delivery TEXT;
     """,
+    # v4: the bank text of a question the model worded (an answer-aware follow-up), whose rubric grades it.
+    """
+    ALTER TABLE turns ADD COLUMN bank_question TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -193,8 +197,10 @@ class Store:
              t.session_id, t.idx),
         )
 
-    def set_question_text(self, session_id: str, idx: int, text: str) -> None:
-        self._write("UPDATE turns SET question=? WHERE session_id=? AND idx=?", (text, session_id, idx))
+    def set_question_text(self, session_id: str, idx: int, text: str, bank_question: str | None = None) -> None:
+        """The question as asked; bank_question keeps the bank text whose rubric grades it, when they differ."""
+        self._write("UPDATE turns SET question=?, bank_question=? WHERE session_id=? AND idx=?",
+                    (text, bank_question, session_id, idx))
 
     def regrade_turn(self, session_id: str, idx: int, grade: Grade) -> None:
         self._write("UPDATE turns SET grade=?, score=? WHERE session_id=? AND idx=?",
@@ -207,7 +213,8 @@ class Store:
 
     def _turn(self, r: sqlite3.Row) -> Turn:
         return Turn(id=r["id"], session_id=r["session_id"], idx=r["idx"], question_id=r["question_id"],
-                    topic=r["topic"], question=r["question"], is_follow_up=bool(r["is_follow_up"]),
+                    topic=r["topic"], question=r["question"], bank_question=r["bank_question"],
+                    is_follow_up=bool(r["is_follow_up"]),
                     follow_up_of=r["follow_up_of"], key_point=r["key_point"], answer=r["answer"],
                     grade=Grade.model_validate_json(r["grade"]) if r["grade"] else None,
                     timings=json.loads(r["timings"]), model=r["model"], created_at=r["created_at"],

@@ -18,7 +18,8 @@ from typing import Callable, Iterator, Literal
 
 from interviewer.config import Settings
 from interviewer.drill import WEAK_STATUSES, DueDrill, due, is_weak, schedule, sm2
-from interviewer.grader import Grader
+from interviewer import correction, follow_up
+from interviewer.grader import Grader, case_for_question
 from interviewer.index import Index, IngestReport
 from interviewer.knowledge import KnowledgeBase, KnowledgeError, Question, default_knowledge_dir, load_knowledge
 from interviewer.llm import ModelError
@@ -387,6 +388,11 @@ class Interview:
         self.current: Turn | None = None
         self.lock = threading.RLock()
         self.messages: list[dict[str, str]] = []
+        # what the model writes after a grade: the follow-up aimed at the missed point (with the turn it words)
+        # and the answered turn whose corrections are written once the next question is shown
+        self._follow_up: tuple[Turn, follow_up.Target] | None = None
+        self._to_correct: Turn | None = None
+        self._systems: dict[str, str] = {}
 
     @property
     def session_id(self) -> str:
@@ -440,11 +446,108 @@ class Interview:
         return None
 
     def stream_question(self) -> Iterator[str]:
-        """The pending question, streamed. With adapt_questions the model rephrases the bank question
-        with retrieved context; output that is not a clean single question falls back to the bank text."""
+        """The pending question, streamed: a follow-up the model words around the candidate's answer (when the
+        probe trusts it), the model's rephrasing (adapt_questions) or the bank's text; any model output that fails
+        its checks is replaced by the bank's text. Then, while the question is read, the model's corrections of the
+        previous answer (each yields "" so that a view redraws its grade card)."""
         t = self.current
         if t is None:
             return
+        pending, self._follow_up = self._follow_up, None
+        if pending is not None and pending[0] is t:
+            yield from self._stream_model_follow_up(t, pending[1])
+        else:
+            yield from self._stream_asked(t)
+        for _ in self._write_corrections():
+            yield ""
+        self._warm_follow_up(t)
+
+    def _trusted(self, feature: str) -> bool:
+        """Whether the loaded model is trusted with a feature ("follow_ups", "corrections"): the probe's verdict,
+        or the user's setting (interviewer/probe.py)."""
+        caps = getattr(self.engine, "capabilities", None)
+        return self.engine.llm is not None and bool(getattr(getattr(caps, feature, None), "enabled", False))
+
+    def _system(self, q: Question) -> str:
+        """The persona's system prompt with the JD/CV context retrieved for a question (once per question)."""
+        if q.id not in self._systems:
+            eng = self.engine
+            self._systems[q.id] = render(persona_template(self.persona), role=eng.kb.jd.title,
+                                         job_id=eng.kb.jd.job_id or "-", context=eng.context_for(q))
+        return self._systems[q.id]
+
+    def _stream_model_follow_up(self, t: Turn, target: follow_up.Target) -> Iterator[str]:
+        """The model's follow-up, streamed; the bank's follow-up replaces it when it fails a check. The turn's
+        timings count it (follow_up_model 1) or its fallback (follow_up_fallback 1) in the session record."""
+        eng = self.engine
+        q = eng.kb.question(t.question_id)
+        target.said = target.said or follow_up.said_for(target.answer, target.point, eng.index.embedder)
+        w = follow_up.Writer(eng.llm, eng.index.embedder, target, self._system(q))
+        try:
+            yield from w.stream()
+        except (ModelError, ValueError, OSError) as e:  # the bank's follow-up is always a valid question
+            w.failures = [f"model error: {e}"]
+        if w.ok:
+            t.bank_question, t.question = t.question, w.text
+            eng.store.set_question_text(self.info.id, t.idx, w.text, t.bank_question)
+        else:
+            log.info("model follow-up not asked (%s); asking the bank's", "; ".join(w.failures))
+            yield REPLACE + t.question
+        t.timings = {"follow_up_model": float(w.ok), "follow_up_fallback": float(not w.ok),
+                     "follow_up_ttft_ms": round(1000 * (w.ttft_s or w.total_s), 1),
+                     "follow_up_ms": round(1000 * w.total_s, 1)}
+
+    def _warm_follow_up(self, t: Turn) -> None:
+        """While the candidate answers, evaluate the part of a follow-up's prompt known before the answer (system
+        prompt, question, instructions) in the background, so that after the grade only the candidate's words and
+        the target are left to read before the first token."""
+        if not self._trusted("follow_ups") or t.key_point is not None and t.follow_up_of is None:
+            return  # nothing follows a drill target up
+        main = self.turns[t.follow_up_of] if t.follow_up_of is not None else t
+        if sum(x.follow_up_of == main.idx for x in self.turns) >= self.engine.settings.max_follow_ups:
+            return
+        msgs = [{"role": "system", "content": self._system(self.engine.kb.question(t.question_id))},
+                {"role": "user", "content": follow_up.prefix(main.question)}]
+        self.engine.prepare_pool.submit(self._evaluate, msgs)
+
+    def _evaluate(self, msgs: list[dict[str, str]]) -> None:
+        try:
+            for _ in self.engine.llm.stream_chat(msgs, max_tokens=1):
+                pass
+        except (ModelError, ValueError, OSError) as e:  # only a cache warm-up: the follow-up reads it all itself
+            log.info("follow-up prompt warm-up failed: %s", e)
+
+    def _write_corrections(self) -> Iterator[None]:
+        """The model's corrections of the last graded answer's contradicted points and its most important missed
+        one, each kept only when it passed the rubric check (else the grader's correction stands); the grade and
+        the counts (corrections_model, corrections_fallback, correction_ms) are saved with the turn."""
+        t, self._to_correct = self._to_correct, None
+        if t is None or t.grade is None or not self._trusted("corrections"):
+            return
+        eng = self.engine
+        q = eng.kb.question(t.question_id)
+        case = (eng.grader._follow_up_case(q, t.bank_question or t.question, t.key_point)
+                if t.is_follow_up and t.key_point is not None else case_for_question(q, eng.kb))
+        ok = failed = 0
+        t0 = time.perf_counter()
+        for i, target in correction.targets(case.points, t.grade.key_points, case.reference):
+            try:
+                r = correction.write(eng.llm, target)
+            except (ModelError, ValueError, OSError) as e:
+                r = correction.Result(failures=[f"model error: {e}"])
+            if r.ok:
+                t.grade.key_points[i].model_correction = r.text
+            ok, failed = ok + r.ok, failed + (not r.ok)
+            yield
+        if ok + failed:
+            t.timings.update(corrections_model=float(ok), corrections_fallback=float(failed),
+                             correction_ms=round(1000 * (time.perf_counter() - t0), 1))
+            eng.store.regrade_turn(self.info.id, t.idx, t.grade)
+            eng.store.set_timings(self.info.id, t.idx, t.timings)
+
+    def _stream_asked(self, t: Turn) -> Iterator[str]:
+        """The bank's question, or with adapt_questions the model's rephrasing of it with retrieved context;
+        output that is not a clean single question falls back to the bank text."""
         eng = self.engine
         if not (eng.settings.adapt_questions and eng.llm is not None):
             yield t.question
@@ -525,7 +628,11 @@ class Interview:
             if self.messages:
                 self.messages.append({"role": "user", "content": answer[: self.engine.settings.max_answer_chars]})
             self._schedule_drill(t, grade)
+            self._to_correct = t
             nxt = self._next_after(t, grade)
+            if nxt is None:  # no question to read while they are written
+                for _ in self._write_corrections():
+                    pass
             return TurnResult(turn=t, grade=grade, next=nxt, done=nxt is None)
 
     def skip(self) -> TurnResult:
@@ -542,11 +649,12 @@ class Interview:
         """Commit the pending turn's answer before the next question exists. When the store refuses the write
         (a full disk) the turn stays pending here as it does in the store, so the same answer can be
         submitted again once there is room."""
-        t.answer, t.grade, t.timings, t.delivery = answer, grade, timings, delivery
+        asked = t.timings  # recorded while the question was asked (a model follow-up's counts and timings)
+        t.answer, t.grade, t.timings, t.delivery = answer, grade, {**asked, **timings}, delivery
         try:
             self.engine.store.answer_turn(t)
         except StoreError:
-            t.answer, t.grade, t.timings, t.answered_at, t.delivery = None, None, {}, None, None
+            t.answer, t.grade, t.timings, t.answered_at, t.delivery = None, None, asked, None, None
             raise
 
     def end(self) -> None:
@@ -590,7 +698,13 @@ class Interview:
                 covered = [i for i, k in enumerate(main.grade.key_points) if k.status == "covered"]
                 choice = next((f for f in q.follow_ups if f.key_point in covered), None)
             if choice:
-                return self._new_turn(q, choice.question, follow_up_of=main_idx, key_point=choice.key_point)
+                nxt = self._new_turn(q, choice.question, follow_up_of=main_idx, key_point=choice.key_point)
+                if weak and self._trusted("follow_ups"):
+                    kp = g.key_points[choice.key_point] if not t.is_follow_up else None
+                    self._follow_up = (nxt, follow_up.Target(
+                        question=main.question, answer=t.answer or "", point=q.key_points[choice.key_point],
+                        bank=choice, said=kp.evidence[:follow_up.SAID_CHARS] if kp and kp.evidence else ""))
+                return nxt
         return self._ask_next_main()
 
     def _recover(self) -> None:

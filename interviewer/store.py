@@ -202,6 +202,10 @@ class Store:
         self._write("UPDATE turns SET question=?, bank_question=? WHERE session_id=? AND idx=?",
                     (text, bank_question, session_id, idx))
 
+    def set_timings(self, session_id: str, idx: int, timings: dict[str, float]) -> None:
+        """The turn's timings and counts, updated after its answer was committed (the model's corrections)."""
+        self._write("UPDATE turns SET timings=? WHERE session_id=? AND idx=?", (json.dumps(timings), session_id, idx))
+
     def regrade_turn(self, session_id: str, idx: int, grade: Grade) -> None:
         self._write("UPDATE turns SET grade=?, score=? WHERE session_id=? AND idx=?",
                     (grade.model_dump_json(), grade.score, session_id, idx))

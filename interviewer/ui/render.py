@@ -126,7 +126,9 @@ def render_grade(g: Grade | None, label: str = "") -> str:
         f'<tr data-status="{esc(k.status)}"><td>{esc(k.point)}</td>'
         f"<td>{badge(k.status, STATUS_COLOURS.get(k.status, '#777'))}</td>"
         f"<td>{('“<mark>' + esc(k.evidence) + '</mark>”') if k.evidence else ''}"
-        f"{('<br><em>Correct:</em> ' + esc(k.correction)) if k.correction else ''}</td></tr>" for k in g.key_points)
+        f"{('<br><em>Correct:</em> ' + esc(k.correction)) if k.correction else ''}"
+        + (f'<p class="model-correction">{esc(k.model_correction)}</p>' if k.model_correction else "") +
+        "</td></tr>" for k in g.key_points)
     kp_table = (f"<h4>Key points</h4><table><tr><th>key point</th><th>status</th><th>evidence from your answer</th></tr>"
                 f"{kps}</table>") if g.key_points else ""
     flags = "".join(f'<li class="flag">{esc(h.flag)} — “{esc(h.quote)}”</li>' for h in g.red_flags)

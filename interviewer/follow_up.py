@@ -1,0 +1,297 @@
+"""Answer-aware follow-ups: the model words the bank's follow-up as one question that names what the candidate said
+and aims at the key point they missed. Every chunk shown has passed the leak check; the whole question must pass the
+rest (one question, on the key point, names their claim, not a paraphrase of their answer), else the bank's
+follow-up is asked."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from interviewer.claims import FUNCTION, _mentions, split_sentences, words
+from interviewer.knowledge import FollowUp, KeyPoint
+from interviewer.prompts import render
+
+# A follow-up the candidate reads in one breath: shorter is not a question about a mechanism, longer is a lecture.
+MIN_CHARS, MAX_CHARS = 20, 320
+# Two short sentences are about 40 tokens; the cap bounds the time to the last token (goal: <= 5 s on 2 cores).
+MAX_TOKENS = 64
+# The candidate's words the model reacts to: the sentences of the answer nearest the key point, at most this long,
+# so that the part of the prompt evaluated after the grade stays short (goal: first token <= 1.5 s after it).
+SAID_CHARS = 280
+SAID_SENTENCES = 2
+# Cosine (all-MiniLM-L6-v2) of the question to the key point or to the bank's follow-up, whichever is higher; chosen
+# on the dev questions' model follow-ups (eval/results/follow_ups.json): questions about another key point of the
+# same item score below it.
+ON_POINT = 0.45
+# A question whose content words are nearly all the answer's restates the answer instead of asking.
+PARAPHRASE_SHARE = 0.8
+# Phrases of this many words copied from the rubric's secret texts give the answer away.
+LEAK_NGRAM = 4
+# Words that name the act of quoting, not the candidate's claim.
+_QUOTING = {"said", "mentioned", "answer", "answered", "stated", "claimed", "explain", "described", "told"}
+_NUM = re.compile(r"\d+(?:\.\d+)?")
+_LABEL = re.compile(r'^\s*(?:(?:follow[- ]up|question|interviewer)(?: question)?\s*:\s*)?["“\'\s]*', re.I)
+
+
+@dataclass
+class Target:
+    """What one follow-up aims at: the question asked, what the candidate said, the key point they missed or got
+    wrong, and the bank's follow-up for it (its text, its rubric)."""
+
+    question: str
+    answer: str
+    point: KeyPoint
+    bank: FollowUp
+    said: str = ""  # the answer's sentences nearest the key point (see said_for)
+
+    def allowed(self) -> str:
+        """Text whose words the model may use: what the candidate said and what the bank's questions ask."""
+        return " ".join([self.answer, self.question, self.bank.question])
+
+    def secrets(self) -> list[str]:
+        """Texts that hold the key point's answer: the point, the follow-up's own key points and reference."""
+        return [self.point.point, self.bank.reference] + [k.point for k in self.bank.key_points]
+
+    def terms(self) -> list[str]:
+        return list(self.point.terms) + [t for k in self.bank.key_points for t in k.terms]
+
+
+def said_for(answer: str, point: KeyPoint, embedder) -> str:
+    """The candidate's words a follow-up reacts to (when the grade quoted none): the answer's sentences nearest
+    the key point in meaning, in answer order, cut to SAID_CHARS."""
+    sents = split_sentences(answer)
+    if len(sents) > SAID_SENTENCES:
+        v = embedder.encode([point.point] + sents)
+        near = sorted(sorted(range(len(sents)), key=lambda i: -float(v[0] @ v[i + 1]))[:SAID_SENTENCES])
+        sents = [sents[i] for i in near]
+    return " ".join(sents)[:SAID_CHARS]
+
+
+def prefix(question: str) -> str:
+    """The user message's first part, the same for every follow-up of one question (cached ahead of the answer)."""
+    return render("follow_up_ask", question=question)
+
+
+def messages(system: str, t: Target) -> list[dict[str, str]]:
+    """The chat: the persona's system prompt (with the JD/CV context), then the question, the candidate's words
+    and the key point with the bank's follow-up."""
+    from interviewer.session import point_topic
+
+    user = prefix(t.question) + "\n" + render("follow_up_target", said=t.said, topic=point_topic(t.point),
+                                              point=t.point.point, follow_up=t.bank.question)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _ngrams(ws: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+
+
+def leak(text: str, t: Target) -> str:
+    """Why the text gives the key point's answer away, or "": a number or a rubric term the candidate and the bank's
+    questions never used, or a LEAK_NGRAM-word phrase of the rubric's secret texts."""
+    allowed = t.allowed()
+    allowed_nums = set(_NUM.findall(allowed))
+    for n in _NUM.findall(text):
+        if n not in allowed_nums:
+            return f"states the number {n}"
+    for term in t.terms():
+        if _mentions(text, term) and not _mentions(allowed, term):
+            return f"names the rubric term {term!r}"
+    mine = _ngrams(words(text), LEAK_NGRAM) - _ngrams(words(allowed), LEAK_NGRAM)
+    for s in t.secrets():
+        common = mine & _ngrams(words(s), LEAK_NGRAM)
+        if common:
+            return f"copies the rubric's words {' '.join(next(iter(common)))!r}"
+    return ""
+
+
+def _content(ws: list[str]) -> list[str]:
+    return [w for w in ws if len(w) > 3 and w not in FUNCTION and w not in _QUOTING]
+
+
+def names_claim(text: str, said: str) -> bool:
+    """The question shares a content phrase with the candidate's words: two adjacent words, both content words, or
+    three adjacent words with one."""
+    tw, sw = words(text), words(said)
+    content = set(_content(tw))
+    if any(all(w in content for w in g) for g in _ngrams(tw, 2) & _ngrams(sw, 2)):
+        return True
+    return any(any(w in content for w in g) for g in _ngrams(tw, 3) & _ngrams(sw, 3))
+
+
+def restates(text: str, source: str) -> bool:
+    """Nearly every content word of the question is the source's: it restates the candidate's answer (or the
+    question already asked) instead of asking something new."""
+    cw = _content(words(text))
+    if not cw:
+        return False
+    sw = set(words(source))
+    return sum(w in sw for w in cw) / len(cw) >= PARAPHRASE_SHARE
+
+
+def on_point(text: str, t: Target, embedder) -> float:
+    """Cosine of the question to the key point or to the bank's follow-up, whichever is nearer."""
+    v = embedder.encode([text, t.point.point, t.bank.question])
+    return max(float(v[0] @ v[1]), float(v[0] @ v[2]))
+
+
+def check(text: str, t: Target, embedder) -> list[str]:
+    """Every reason the question may not be asked; empty when it passes all checks."""
+    out = []
+    if not (MIN_CHARS <= len(text) <= MAX_CHARS) or not text.endswith("?") or text.count("?") != 1:
+        out.append("not one question")
+    why = leak(text, t)
+    if why:
+        out.append("leak: " + why)
+    if not names_claim(text, t.said or t.answer):
+        out.append("does not name the candidate's claim")
+    if restates(text, t.answer):
+        out.append("paraphrases the answer")
+    if restates(text, t.question):
+        out.append("repeats the question")
+    if not out and on_point(text, t, embedder) < ON_POINT:
+        out.append("not on the key point")
+    return out
+
+
+def clean(raw: str) -> str:
+    """The model's text without a leading label or quote mark and, after the question, without a closing quote
+    or a remark that asks nothing more (a second question is kept, and fails the check)."""
+    text = _LABEL.sub("", raw, count=1).strip()
+    q = text.find("?")
+    if q >= 0 and "?" not in text[q + 1:]:
+        text = text[: q + 1]
+    return text.strip().strip('"”')
+
+
+def _showable(text: str) -> str:
+    """The part of the text that may be shown now: up to the question mark, else whole words only (a number or a
+    term still being written is checked once it is complete)."""
+    q = text.find("?")
+    if q >= 0:
+        return text[: q + 1]
+    return text[: text.rfind(" ") + 1] if len(words(text)) >= 3 else ""
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class Writer:
+    """One model follow-up, streamed: stream() yields only text that passed the leak check; afterwards ok, text,
+    failures and the timings say how it went (text is empty unless every check passed)."""
+
+    llm: object
+    embedder: object
+    target: Target
+    system: str
+    max_tokens: int = MAX_TOKENS
+    text: str = ""
+    failures: list[str] = field(default_factory=list)
+    ttft_s: float | None = None
+    total_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.text) and not self.failures
+
+    def stream(self) -> Iterator[str]:
+        t0 = time.perf_counter()
+        raw, shown = "", ""
+        try:
+            for chunk in self.llm.stream_chat(messages(self.system, self.target), max_tokens=self.max_tokens):
+                raw += chunk
+                text = _LABEL.sub("", raw, count=1)
+                if text.count("?") > 1:
+                    self.failures.append("not one question")
+                    break
+                safe = _showable(text)
+                why = leak(safe, self.target)
+                if why:
+                    self.failures.append("leak: " + why)
+                    break
+                if len(safe) > len(shown) and safe.startswith(shown):
+                    if self.ttft_s is None:
+                        self.ttft_s = time.perf_counter() - t0
+                    yield safe[len(shown):]
+                    shown = safe
+        finally:
+            self.total_s = time.perf_counter() - t0
+        if self.failures:
+            return
+        text = clean(raw)
+        self.failures = check(text, self.target, self.embedder)
+        if not self.failures and not text.startswith(shown.strip()):
+            self.failures = ["changed after it was shown"]
+        if self.failures:
+            return
+        self.text = text
+        rest = text[len(shown.strip()):] if shown else text
+        if rest:
+            if self.ttft_s is None:
+                self.ttft_s = time.perf_counter() - t0
+            yield rest
+
+
+# --------------------------------------------------------------------------- the probe
+
+# Known cases with their rubric: the model passes one when its follow-up passes every check.
+PROBE_CASES = [
+    {"question": "What bandwidth does a PCIe Gen5 x16 link give you, and how long does a 20 GB checkpoint take to "
+                 "copy to the GPU?",
+     "answer": "Gen5 x16 gives 128 GB/s, so the 20 GB checkpoint is on the GPU in about 0.15 seconds. That is why "
+               "loading is never the bottleneck.",
+     "point": {"point": "x16 is about 63 GB/s per direction; 128 GB/s is the bidirectional total",
+               "terms": ["per direction", "bidirectional", "63 gb/s"]},
+     "follow_up": {"question": "Is the bandwidth figure you quoted available in one direction, and what does that "
+                               "change in your estimate?", "key_point": 0}},
+    {"question": "How does NCCL's ring allreduce use the links, and what is bus bandwidth?",
+     "answer": "Each GPU sends its whole buffer to every other GPU, and the bus bandwidth is just the buffer size "
+               "divided by the time.",
+     "point": {"point": "In a ring each rank sends and receives 2(n-1)/n of the buffer: reduce-scatter then "
+                        "all-gather over neighbour links",
+               "terms": ["reduce-scatter", "all-gather", "2(n-1)/n", "neighbour"]},
+     "follow_up": {"question": "Walk me through what one GPU actually sends in a ring allreduce, step by step.",
+                   "key_point": 0}},
+    {"question": "Why do RDMA buffers have to be registered before a transfer?",
+     "answer": "You register the buffer so the NIC knows about it, mostly for security, and then it can read it.",
+     "point": {"point": "Registration pins the pages so they cannot move and gives the NIC the translation and the "
+                        "keys (lkey/rkey) it uses for DMA",
+               "terms": ["pin", "pinned", "lkey", "rkey", "translation"]},
+     "follow_up": {"question": "What would go wrong if the operating system moved that buffer in memory during the "
+                               "transfer?", "key_point": 0}},
+]
+PROBE_SYSTEM = ("You are a senior NVIDIA engineer interviewing a candidate. You ask exactly one question per turn and "
+                "never reveal the grading rubric.")
+# Trusted when every case passes but at most one (a sound model can word one case clumsily; the default 135M
+# passes none).
+PROBE_MISSES = 1
+
+
+def probe_targets() -> list[Target]:
+    return [Target(question=c["question"], answer=c["answer"], point=KeyPoint(**c["point"]),
+                   bank=FollowUp(**c["follow_up"]), said=c["answer"]) for c in PROBE_CASES]
+
+
+def probe(llm, embedder):
+    """Follow-ups on the probe's known cases: on when all pass but at most PROBE_MISSES."""
+    from interviewer.probe import ProbeFeature
+
+    passed, why = 0, []
+    for t in probe_targets():
+        w = Writer(llm, embedder, t, PROBE_SYSTEM)
+        for _ in w.stream():
+            pass
+        passed += w.ok
+        why += w.failures[:1]
+    total = len(PROBE_CASES)
+    ok = passed >= total - PROBE_MISSES
+    return ProbeFeature(enabled=ok, passed=passed, total=total,
+                        reason=f"probe: {passed}/{total} follow-ups passed the checks"
+                        + ("" if ok else f" (first failures: {'; '.join(why[:2])})"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def main(argv=None) -> int:
@@ -29,10 +30,13 @@ def main(argv=None) -> int:
     tg = sub.add_parser("train-grader", help="fit interviewer/grader_model.json on the interview set's dev half")
     tg.add_argument("--dry-run", action="store_true", help="do not write grader_model.json")
 
-    lw = sub.add_parser("llm-weight", help="choose Calibration.llm_weight by CV on a training subset")
-    lw.add_argument("--saf-dir", default=None)
-    lw.add_argument("--limit", type=int, default=200)
-    lw.add_argument("--dry-run", action="store_true")
+    lw = sub.add_parser("llm-weight", help="fit the weight of a model's judgement in the grade, per model, by "
+                        "grouped CV on the interview set's dev half")
+    lw.add_argument("--model", type=Path, default=None, help="GGUF file (default: the configured model)")
+    lw.add_argument("--questions", type=int, default=None, help="use a seeded sample of this many dev questions")
+    lw.add_argument("--seed", type=int, default=0)
+    lw.add_argument("--dry-run", action="store_true", help="write no fit")
+    lw.add_argument("--ship", action="store_true", help="also write the fit into interviewer/model_fits.json")
 
     i = sub.add_parser("injection", help="prompt-injection attacks on weak answers to bank questions")
     i.add_argument("--knowledge", default=None)
@@ -87,10 +91,10 @@ def main(argv=None) -> int:
         write_result("train_grader", res, a.out)
         _emit(res, a.json)
     elif a.cmd == "llm-weight":
-        from eval import calibrate
+        from eval import llm_weight
 
-        res = calibrate.fit_llm_weight(a.saf_dir, a.limit, write=not a.dry_run)
-        write_result("llm_weight", res, a.out)
+        res = llm_weight.run(a.model, a.questions, a.seed, write=not a.dry_run, ship=a.ship, verbose=not a.json)
+        write_result(f"llm_weight_{res['model'].removesuffix('.gguf')}", res, a.out)
         _emit(res, a.json)
     elif a.cmd == "injection":
         from eval import injection

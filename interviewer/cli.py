@@ -105,6 +105,12 @@ def cmd_doctor(args):
         try:
             llm = load_llm(s)
             info.update({f"llm_{k}" if k in ("model",) else k: v for k, v in llm.info().items()})
+            if args.probe:
+                from interviewer.index import get_embedder
+                from interviewer.probe import capabilities
+
+                caps = capabilities(llm, get_embedder(str(s.embedding_path())), s)
+                info.update(model=caps.model, probe=caps.public(), capabilities=caps.summary())
         except ModelError as e:
             info["model_error"] = str(e)
     info["gpu_layers_setting"] = s.gpu_layers
@@ -306,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_search)
     d = sub.add_parser("doctor", parents=[c], help="show the environment")
     d.add_argument("--no-load", action="store_true", help="do not load the model")
+    d.add_argument("--probe", action="store_true", help="run (or read the cached) capability probe on the model: "
+                   "what it is trusted with and why")
     d.set_defaults(fn=cmd_doctor)
     q = sub.add_parser("questions", parents=[c], help="list the question bank")
     q.add_argument("--topic")

@@ -68,7 +68,13 @@ class Settings(BaseSettings):
     port: int = 7860
     auth: str | None = Field(None, description="user:password for the browser UI")
     adapt_questions: bool = Field(False, description="let the model rephrase bank questions with retrieved context")
-    grader_llm: bool = Field(True, description="add the model's yes/no judgement to the grade")
+    # auto: the capability probe run on the loaded model decides (interviewer/probe.py); on / off: the user does
+    judge: Literal["auto", "on", "off"] = Field("auto", description="the model's yes/no/contradicted judgement per key "
+                                                "point in the grade, with the weight fitted for the model")
+    judge_weight: float | None = Field(None, ge=0, le=1, description="weight of the model's judgement; default: the "
+                                       "fit for the loaded model (python -m eval llm-weight --model), 0 without one")
+    model_follow_ups: Literal["auto", "on", "off"] = Field("auto", description="follow-ups written by the model")
+    model_corrections: Literal["auto", "on", "off"] = Field("auto", description="corrections written by the model")
     max_answer_chars: int = Field(6000, description="answers longer than this are truncated for the model only")
     max_follow_ups: int = 2
     question_max_tokens: int = 96

@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from interviewer.claims import (FUNCTION, asserted, check_fact, claim_weight, experience_claims, honest_boundary,
                                 quantities, split_sentences, words)
 from interviewer.injection import strip_injections
+from interviewer.judge import Judgement, judge_point
 from interviewer.knowledge import FollowUp, KeyPoint, Question, Text, story_answer
 from interviewer.models import Check, Grade, Ignored, KeyPointResult, RedFlagHit, SubScores
-from interviewer.prompts import render, template
+from interviewer.prompts import render
 from interviewer.scoring import Rubric, Scorer, term_hits, token_recall
 
 MODEL_FILE = Path(__file__).with_name("grader_model.json")
@@ -183,19 +184,27 @@ class Grader:
     """Grades answers against bank items, follow-ups and free questions; same input, same grade."""
 
     def __init__(self, embedder, llm=None, use_llm: bool = True, max_answer_chars: int = 6000, kb=None,
-                 model: GraderModel | None = None):
+                 model: GraderModel | None = None, judge_weight: float | None = None):
         self.kb = kb
         self.embedder = embedder
         self.scorer = Scorer(embedder)
         self.model = model or load_model()
         self.llm = llm
-        self.use_llm = use_llm and llm is not None and self.model.llm_weight > 0
+        # the weight of the model's judgement: the fit for the loaded model (interviewer/judge.py), given by the
+        # session; 0 without one, so the default model grades exactly as without it
+        self.judge_weight = self.model.llm_weight if judge_weight is None else judge_weight
+        self.use_llm = use_llm and llm is not None and self.judge_weight > 0
         self.max_answer_chars = max_answer_chars
         self._cases: dict[tuple, dict] = {}
 
     @property
     def name(self) -> str:
         return "hybrid" if self.use_llm else "embedding"
+
+    def set_judge(self, weight: float) -> None:
+        """Join the model's judgement to every grade with this weight (0: grade without the model)."""
+        self.judge_weight = weight
+        self.use_llm = self.llm is not None and weight > 0
 
     # ---- entry points
 
@@ -264,15 +273,29 @@ class Grader:
         return self.decide(case, f, text, answer, notes, ignored)
 
     def decide(self, case: Case, f: Features, text: str, answer: str, notes: list[str] = (),
-               ignored: list[Ignored] = ()) -> Grade:
-        """The grade from an answer's signals and the fitted weights (training reuses the signals)."""
+               ignored: list[Ignored] = (), judgements: list[Judgement] | None = None) -> Grade:
+        """The grade from an answer's signals and the fitted weights (training reuses the signals), with the
+        model's judgement of each key point joined when the grader uses it (given, or asked here)."""
+        base = [self._kp_probs(k) for k in f.kp]
+        if not (self.use_llm and case.points):
+            return self._decide(case, f, text, answer, notes, ignored, base)
+        js = judgements or [judge_point(self.llm, case.question, text, k.point) for k in case.points]
+        w = self.judge_weight
+        probs = [np.array([(1 - w) * p[0] + w * (1 - j.support), (1 - w) * p[1], (1 - w) * p[2] + w * j.support])
+                 for p, j in zip(base, js)]
+        grade = self._decide(case, f, text, answer, notes, ignored, probs)
+        if ignored:
+            # sentences addressed to the grader were removed: the model read what is left, but it may still have
+            # been swayed, so its judgement can lower this answer and never raise it
+            without = self._decide(case, f, text, answer, notes, ignored, base)
+            if without.score < grade.score:
+                without.notes.append("the model's judgement was not allowed to raise an answer that addressed "
+                                     "the grader")
+                return without
+        return grade
+
+    def _decide(self, case: Case, f: Features, text: str, answer: str, notes, ignored, probs) -> Grade:
         m = self.model
-        probs = [self._kp_probs(k) for k in f.kp]
-        if self.use_llm and case.points:
-            w = m.llm_weight
-            ps = [self._judge(case.question, text, k.point) for k in case.points]
-            probs = [np.array([(1 - w) * p[0] + w * (1 - y), (1 - w) * p[1], (1 - w) * p[2] + w * y])
-                     for p, y in zip(probs, ps)]
         results = []
         for k, p, (quote, corr), (margin, msent), ev in zip(case.points, probs, f.contradicted, f.by_meaning,
                                                           f.evidence):
@@ -535,16 +558,9 @@ class Grader:
                          ("honest boundary stated" if f.honest else "no claim of experience either way"),
                          confidence=0.8))
         if self.use_llm:
-            out.append(Check(name="model", summary=f"the model's yes/no judgement per key point, weight "
-                             f"{self.model.llm_weight:.2f}", confidence=round(self.model.llm_weight, 2)))
+            out.append(Check(name="model", summary=f"the model's judgement per key point (made, not made, "
+                             f"contradicted), weight {self.judge_weight:.2f}", confidence=round(self.judge_weight, 2)))
         return out
-
-    def _judge(self, question: str, answer: str, point: str) -> float:
-        # The answer comes before the point so every key point reuses the cached prefix.
-        msgs = [{"role": "system", "content": template("grade_keypoint")},
-                {"role": "user", "content": render("grade_keypoint_user", question=question, answer=answer,
-                                                   point=point)}]
-        return self.llm.yes_probability(msgs)
 
     @staticmethod
     def _feedback(g: Grade) -> str:

@@ -25,6 +25,8 @@ from interviewer.knowledge import KnowledgeBase, KnowledgeError, Question, defau
 from interviewer.llm import ModelError
 from interviewer.models import Grade, SessionInfo, Transcript, Turn
 from interviewer.planner import Planner
+from interviewer.judge import fitted_weight
+from interviewer.probe import Capabilities, capabilities
 from interviewer.prompts import PROMPT_DIR, render
 from interviewer import report
 from interviewer.store import Store, StoreError
@@ -215,8 +217,9 @@ class Engine(Records):
         super().__init__(settings, kb, store)
         self.index = index
         self.llm = llm
-        self.grader = Grader(index.embedder, llm, use_llm=settings.grader_llm,
-                             max_answer_chars=settings.max_answer_chars, kb=kb)
+        # the model's judgement joins the grade only once the probe trusts it (use_capabilities)
+        self.grader = Grader(index.embedder, llm, max_answer_chars=settings.max_answer_chars, kb=kb, judge_weight=0.0)
+        self.capabilities = Capabilities.none("no model" if llm is None else "not probed")
         self.planner = Planner(kb)
         self.model_name = llm.name if llm else "none"
         self._interviews: dict[str, Interview] = {}
@@ -242,10 +245,21 @@ class Engine(Records):
             say(0.65, "loading the model")
             llm = load_llm(settings)
         store = Store(settings.db_path)
+        caps = Capabilities.none("no model")
+        if llm is not None:
+            say(0.8, "probing what the model can do (once per model)")
+            caps = capabilities(llm, index.embedder, settings)
         say(1.0, "ready")
         engine = cls(settings, kb, index, llm, store)
         engine.ingest_report = ingested
+        engine.use_capabilities(caps)
         return engine
+
+    def use_capabilities(self, caps: Capabilities) -> None:
+        """Trust the model with what the probe (or the settings) allow: the judge joins the grade with the
+        weight fitted for this model."""
+        self.capabilities = caps
+        self.grader.set_judge(fitted_weight(self.settings, self.llm) if caps.judge.enabled else 0.0)
 
     # ------------------------------------------------------------------ sessions
 

@@ -134,4 +134,6 @@ def model_info_html(engine: Engine | None) -> str:
     else:
         text = f"Model: {info.get('model')} · {info.get('backend')} at {info.get('url')}"
         title = str(info.get("url"))
-    return f'<div class="model-info" id="model-info-text" title="{esc(title)}">{esc(text)}</div>'
+    caps = getattr(engine, "capabilities", None)
+    trusted = f'<br><small id="model-capabilities">{esc(caps.summary())}</small>' if caps else ""
+    return f'<div class="model-info" id="model-info-text" title="{esc(title)}">{esc(text)}{trusted}</div>'

@@ -1,0 +1,107 @@
+"""The capability probe: known judgements decide whether the model's judge is trusted (the 135M default is not),
+the result is cached per model so it runs once, settings on/off override it, and doctor --probe --json says it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from interviewer.config import Settings
+from interviewer.probe import Capabilities, ProbeFeature, _delegated, capabilities, load_cases, probe_judge
+from tests.conftest import KNOWLEDGE, env_for
+
+
+class Oracle:
+    """A fake model that knows every case's expected judgement."""
+
+    name = "oracle"
+
+    def __init__(self):
+        self.expected = {(c.answer, p.point): p.expected for c in load_cases().judge for p in c.points}
+
+    def yes_probability(self, messages) -> float:
+        user = messages[-1]["content"]
+        exp = next(e for (a, p), e in self.expected.items() if a in user and f'"{p}"' in user)
+        return float(exp == ("contradicted" if "shows to be false" in user else "yes"))
+
+
+class Always:
+    name = "always"
+
+    def __init__(self, p: float):
+        self.p = p
+
+    def yes_probability(self, messages) -> float:
+        return self.p
+
+
+def test_the_cases_hold_every_label_and_an_injected_answer():
+    cases = load_cases()
+    labels = {p.expected for c in cases.judge for p in c.points}
+    assert labels == {"yes", "no", "contradicted"}
+    assert any("GRADER" in c.answer for c in cases.judge)
+
+
+@pytest.mark.parametrize("llm, enabled", [(Oracle(), True), (Always(1.0), False), (Always(0.0), False)])
+def test_only_a_judge_that_gets_the_known_judgements_right_is_trusted(llm, enabled):
+    f = probe_judge(llm)
+    assert f.enabled is enabled and f.total == sum(len(c.points) for c in load_cases().judge)
+    assert (f.passed == f.total) is enabled
+
+
+def test_a_feature_whose_probe_is_missing_is_off_and_says_so():
+    assert _delegated("no_such_feature_module") == ProbeFeature(enabled=False, reason="not available")
+
+
+def test_no_model_means_everything_off():
+    caps = capabilities(None, None, Settings())
+    assert not (caps.judge.enabled or caps.follow_ups.enabled or caps.corrections.enabled)
+    assert caps.judge.reason == "no model"
+
+
+def test_settings_on_and_off_skip_the_probe(tmp_path):
+    s = Settings(data_dir=tmp_path, judge="off", model_follow_ups="on", model_corrections="off")
+    caps = capabilities(Always(1.0), None, s)
+    assert (caps.judge.enabled, caps.follow_ups.enabled, caps.corrections.enabled) == (False, True, False)
+    assert caps.judge.reason == "off in settings" and not (tmp_path / "probe").exists()
+
+
+def test_the_header_line_says_what_is_on_and_why():
+    caps = Capabilities(model="m", judge=ProbeFeature(enabled=True, passed=17, total=18, reason="probe: 17/18"),
+                        follow_ups=ProbeFeature(enabled=False, reason="not available"),
+                        corrections=ProbeFeature(enabled=True, reason="on in settings"))
+    assert caps.summary() == ("judge: on, 17/18 probes; follow-ups: off (not available); "
+                              "corrections: on (on in settings)")
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory, llm, embedder):
+    """The real default model probed once into a data dir."""
+    s = Settings(data_dir=tmp_path_factory.mktemp("probe"), knowledge_dir=KNOWLEDGE)
+    return s, capabilities(llm, embedder, s)
+
+
+def test_the_default_135m_is_not_trusted_as_a_judge(probed):
+    _, caps = probed
+    assert not caps.judge.enabled and caps.judge.total > 0 and not caps.cached
+    assert caps.judge.passed < caps.judge.total
+
+
+def test_the_probe_runs_once_per_model(probed, llm, embedder):
+    s, first = probed
+    assert list((s.data_dir / "probe").glob("*.json"))  # the cache lives under the data dir
+    again = capabilities(llm, embedder, s)
+    assert again.cached and again.judge == first.judge and again.seconds == first.seconds
+
+
+def test_doctor_probe_json_reads_the_cached_probe(probed):
+    s, first = probed
+    p = subprocess.run([sys.executable, "-m", "interviewer", "doctor", "--probe", "--json"],
+                       env=env_for(s.data_dir), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    info = json.loads(p.stdout)
+    assert info["model"] == first.model and info["probe"]["cached"]
+    for name in ("judge", "follow_ups", "corrections"):
+        assert {"enabled", "passed", "total"} <= set(info["probe"][name])
+    assert info["probe"]["judge"]["enabled"] is False and info["probe"]["seconds"] == round(first.seconds, 2)

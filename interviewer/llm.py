@@ -479,7 +479,8 @@ class OpenAILLM:
 
         self.settings = settings
         self.url = settings.llm_url
-        self.client = openai.OpenAI(base_url=settings.llm_url, api_key=settings.llm_api_key, timeout=120, max_retries=1)
+        self.client = openai.OpenAI(base_url=settings.llm_url, api_key=settings.llm_api_key,
+                                    timeout=settings.llm_timeout_s, max_retries=1)
         self.name = settings.llm_model_name
         t0 = time.perf_counter()
         try:
@@ -499,8 +500,14 @@ class OpenAILLM:
 
         try:
             return self.client.chat.completions.create(**kw)
+        except openai.APIConnectionError as e:  # refused, reset or timed out; the next call connects afresh
+            raise ModelError(self._down(e)) from e
         except openai.OpenAIError as e:
             raise ModelError(f"model server {self.url} failed: {e}") from e
+
+    def _down(self, e: Exception) -> str:
+        return (f"the model server at {self.url} is not reachable ({e}): start it again and retry; "
+                "your answers are saved")
 
     def chat(self, messages: Messages, max_tokens: int = 256, stop: list[str] | None = None) -> str:
         out = self._call(messages=messages, **self._kw(max_tokens, stop))
@@ -509,9 +516,15 @@ class OpenAILLM:
     def stream_chat(
         self, messages: Messages, max_tokens: int = 256, stop: list[str] | None = None
     ) -> Iterator[str]:
-        for chunk in self._call(messages=messages, stream=True, **self._kw(max_tokens, stop)):
-            if chunk.choices and chunk.choices[0].delta.content:
-                yield chunk.choices[0].delta.content
+        import httpx
+        import openai
+
+        try:
+            for chunk in self._call(messages=messages, stream=True, **self._kw(max_tokens, stop)):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except (httpx.HTTPError, openai.APIConnectionError) as e:  # the server went away in the middle of a reply
+            raise ModelError(self._down(e)) from e
 
     def json(self, messages: Messages, schema: type[T], max_tokens: int = 512) -> T:
         # llama.cpp's server reads `schema` from a json_object format; vLLM and others read json_schema.

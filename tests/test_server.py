@@ -1,36 +1,19 @@
 """The OpenAI-compatible backend against a real llama.cpp server (llama_cpp.server) on loopback."""
 
-import subprocess
-import sys
-import threading
-
 import pytest
 from pydantic import BaseModel
 
-from eval.apprun import stop_process
-from interviewer.config import Settings, default_model_path
+from interviewer.config import Settings
 from interviewer.llm import ModelError, OpenAILLM
 from tests.conftest import free_port
+from tests.servers import ModelServer
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    log = []
-    for line in proc.stderr:  # uvicorn announces readiness on stderr once the model is loaded
-        log.append(line)
-        if "Uvicorn running on" in line:
-            break
-    else:
-        pytest.fail("llama_cpp.server exited: " + "".join(log[-30:]))
-    # keep draining so the server never blocks on a full pipe
-    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-    yield f"http://127.0.0.1:{port}/v1"
-    stop_process(proc)
+    srv = ModelServer()
+    yield srv.url
+    srv.stop()
 
 
 class Topic(BaseModel):

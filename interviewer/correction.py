@@ -29,6 +29,10 @@ _FRAMED = re.compile(r"\byou\b[^.;]{0,20}\b(said|say|stated|state|mentioned|clai
                      r"estimated|assumed|called)\b|\byour (answer|figure|number|claim|estimate|statement)\b", re.I)
 _CLAUSE = re.compile(r";|—|–|:\s|,\s*(?=(?:but|while|whereas|however|yet|although|though|which|so)\b)|\bbut\b", re.I)
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+# How a correction opens, as the prompt asks: what the candidate said, or that they did not cover the point.
+_OPENS_SAID = re.compile(r"^you\b[^.;]{0,20}\b(said|stated|mentioned|claimed|wrote|answered|described)\b", re.I)
+_OPENS_MISSED = re.compile(r"^you (did not|didn't|did n't|never|left out|missed|omitted)\b", re.I)
+MAX_SENTENCES = 3
 
 
 @dataclass
@@ -118,14 +122,18 @@ def fact_conflicts(text: str, t: Target) -> list[str]:
 def check(text: str, t: Target) -> list[str]:
     """Every reason the correction may not be shown; empty when it passes."""
     out = []
-    if not (MIN_CHARS <= len(text) <= MAX_CHARS) or "?" in text:
+    if not (MIN_CHARS <= len(text) <= MAX_CHARS) or "?" in text or len(split_sentences(text)) > MAX_SENTENCES:
         out.append("not a short correction")
+    if not (_OPENS_SAID if t.said else _OPENS_MISSED).match(text):
+        out.append("does not open with what the candidate said" if t.said else "does not open with what was missed")
+    if not names_claim(text, " ".join([t.point.point, t.reference])):
+        out.append("does not say what is true")
     bad = unsupported_numbers(text, t)
     if bad:
         out.append("numbers the rubric does not hold: " + ", ".join(bad))
     if t.said and not names_claim(text, t.said):
         out.append("does not name what the candidate said")
-    if not t.said and _FRAMED.search(text):
+    if not t.said and _OPENS_SAID.match(text):
         out.append("reports words the candidate did not say")
     return out
 
@@ -136,6 +144,7 @@ def check(text: str, t: Target) -> list[str]:
 @dataclass
 class Result:
     text: str = ""
+    raw: str = ""  # what the model wrote, shown or not
     failures: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # facts the raw output got wrong (shown or not)
     seconds: float = 0.0
@@ -149,7 +158,7 @@ def write(llm, t: Target, max_tokens: int = MAX_TOKENS) -> Result:
     """The model's correction, checked; text is empty when it failed (failures say why)."""
     t0 = time.perf_counter()
     raw = llm.chat(messages(t), max_tokens=max_tokens).strip().strip('"“”')
-    r = Result(failures=check(raw, t), conflicts=fact_conflicts(raw, t), seconds=time.perf_counter() - t0)
+    r = Result(raw=raw, failures=check(raw, t), conflicts=fact_conflicts(raw, t), seconds=time.perf_counter() - t0)
     if r.conflicts and not r.failures:  # cannot pass the number check, kept as a second guard
         r.failures = ["contradicts the rubric's facts: " + ", ".join(r.conflicts)]
     r.text = "" if r.failures else raw

@@ -193,6 +193,7 @@ class Writer:
     system: str
     max_tokens: int = MAX_TOKENS
     text: str = ""
+    raw: str = ""  # what the model wrote, shown or not (for the session log and the evaluation)
     failures: list[str] = field(default_factory=list)
     ttft_s: float | None = None
     total_s: float = 0.0
@@ -223,6 +224,7 @@ class Writer:
                     shown = safe
         finally:
             self.total_s = time.perf_counter() - t0
+            self.raw = raw
         if self.failures:
             return
         text = clean(raw)

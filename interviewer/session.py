@@ -407,6 +407,9 @@ class Interview:
         self._follow_up: tuple[Turn, follow_up.Target] | None = None
         self._to_correct: Turn | None = None
         self._systems: dict[str, str] = {}
+        # the model's last follow-up attempt and corrections, shown or not (the session log, the evaluation)
+        self.last_follow_up: follow_up.Writer | None = None
+        self.last_corrections: list[correction.Result] = []
 
     @property
     def session_id(self) -> str:
@@ -496,7 +499,7 @@ class Interview:
         eng = self.engine
         q = eng.kb.question(t.question_id)
         target.said = target.said or follow_up.said_for(target.answer, target.point, eng.index.embedder)
-        w = follow_up.Writer(eng.llm, eng.index.embedder, target, self._system(q))
+        w = self.last_follow_up = follow_up.Writer(eng.llm, eng.index.embedder, target, self._system(q))
         try:
             yield from w.stream()
         except (ModelError, ValueError, OSError) as e:  # the bank's follow-up is always a valid question
@@ -544,11 +547,13 @@ class Interview:
                 if t.is_follow_up and t.key_point is not None else case_for_question(q, eng.kb))
         ok = failed = 0
         t0 = time.perf_counter()
+        self.last_corrections = []
         for i, target in correction.targets(case.points, t.grade.key_points, case.reference):
             try:
                 r = correction.write(eng.llm, target)
             except (ModelError, ValueError, OSError) as e:
                 r = correction.Result(failures=[f"model error: {e}"])
+            self.last_corrections.append(r)
             if r.ok:
                 t.grade.key_points[i].model_correction = r.text
             ok, failed = ok + r.ok, failed + (not r.ok)

@@ -1,0 +1,88 @@
+"""Corrections in the candidate's words: the model's correction is shown only when every number it states is the
+rubric's, or the candidate's own in a clause that reports what they said; otherwise the grader's rubric correction
+stands. Unit tests script the model's output."""
+
+import pytest
+
+from interviewer.correction import Target, check, clauses, fact_conflicts, targets, unsupported_numbers, write
+from interviewer.knowledge import Fact, KeyPoint
+from interviewer.models import KeyPointResult
+
+POINT = KeyPoint(point="x16 is about 63 GB/s per direction for Gen5; the 128 GB/s figure counts both directions",
+                 facts=[Fact(name="PCIe Gen5 x16 per direction", value=63, unit="GB/s", tolerance=2, terms=["x16"])])
+TARGET = Target(point=POINT, said="Gen5 x16 gives 128 GB/s in each direction, and 150 GB/s with tuning.",
+                reference="A Gen5 x16 link carries about 63 GB/s in each direction.")
+GOOD = "You said Gen5 x16 gives 128 GB/s in each direction; in fact x16 carries about 63 GB/s per direction."
+
+
+class ScriptedLLM:
+    name = "scripted"
+
+    def __init__(self, reply: str):
+        self.reply = reply
+
+    def chat(self, messages, max_tokens=256, stop=None):
+        return self.reply
+
+
+@pytest.mark.parametrize("reply, failure", [
+    ("You said Gen5 x16 gives 128 GB/s; in fact it carries about 58 GB/s per direction.", "numbers"),
+    ("Gen5 x16 gives 150 GB/s with tuning, and about 63 GB/s per direction otherwise.", "numbers"),  # theirs, unframed
+    ("You said 128 GB/s; is it not 63 GB/s per direction?", "not a short correction"),
+    ("In fact x16 carries about 63 GB/s per direction.", "does not name"),
+])
+def test_a_correction_that_fails_a_check_is_not_shown(reply, failure):
+    r = write(ScriptedLLM(reply), TARGET)
+    assert not r.ok and r.text == ""
+    assert any(f.startswith(failure) for f in r.failures), r.failures
+
+
+def test_a_correction_built_from_the_rubric_naming_what_they_said_is_shown():
+    r = write(ScriptedLLM(GOOD), TARGET)
+    assert r.ok and r.text == GOOD and r.conflicts == []
+
+
+def test_the_candidates_own_number_may_be_quoted_as_theirs():
+    text = "You said 150 GB/s with tuning; Gen5 x16 carries about 63 GB/s per direction."
+    assert unsupported_numbers(text, TARGET) == []
+
+
+def test_units_are_compared_as_quantities():
+    t = Target(point=KeyPoint(point="A 20 GB copy takes about 0.4 s at 50 GB/s"), said="It takes 0.15 seconds.")
+    assert unsupported_numbers("You said 0.15 seconds; at 50 GB/s it takes about 400 ms.", t) == []
+    assert unsupported_numbers("You said 0.15 seconds; it takes about 300 ms.", t) == ["300 ms"]
+
+
+def test_a_wrong_fact_is_counted_as_a_contradiction_of_the_rubric_but_the_candidates_words_are_not():
+    assert fact_conflicts("You said x16 gives 128 GB/s each way; x16 gives 63 GB/s per direction.", TARGET) == []
+    assert fact_conflicts("You said it is fast; x16 gives 100 GB/s per direction.", TARGET) == [
+        "PCIe Gen5 x16 per direction"]
+
+
+def test_a_missed_point_is_corrected_without_inventing_what_the_candidate_said():
+    t = Target(point=POINT, said="")
+    assert "reports words the candidate did not say" in check("You said x16 is 128 GB/s; it is 63 GB/s.", t)
+    assert check("You did not mention that x16 carries about 63 GB/s per direction.", t) == []
+
+
+@pytest.mark.parametrize("reply", [
+    "The candidate did not cover this part.\nThe roofline is 989 TFLOPS over 3.35 TB/s.",  # the prompt echoed
+    "You did not mention it. You did not mention it. You did not mention it. You did not mention it.",
+    "You did not mention the link training down to a narrower width after a bad reseat.",  # not the point's truth
+])
+def test_a_missed_point_needs_a_correction_that_opens_with_what_was_missed_and_says_what_is_true(reply):
+    assert check(reply, Target(point=POINT, said="")) != []
+
+
+def test_clauses_that_report_the_candidate_are_told_apart():
+    assert clauses("You said 128 GB/s, but it is 63 GB/s.") == [("You said 128 GB/s", True), ("it is 63 GB/s.", False)]
+
+
+def test_contradicted_points_come_first_then_the_most_important_missed_one():
+    points = [KeyPoint(point=f"point {i}") for i in range(4)]
+    results = [KeyPointResult(point="point 0", status="covered", confidence=1),
+               KeyPointResult(point="point 1", status="missed", confidence=0),
+               KeyPointResult(point="point 2", status="contradicted", confidence=0, evidence="it is 128"),
+               KeyPointResult(point="point 3", status="missed", confidence=0)]
+    chosen = targets(points, results, "")
+    assert [(i, t.said) for i, t in chosen] == [(2, "it is 128"), (1, "")]

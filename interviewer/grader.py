@@ -20,6 +20,7 @@ from interviewer.claims import (FUNCTION, asserted, check_fact, claim_weight, ex
 from interviewer.injection import strip_injections
 from interviewer.judge import Judgement, judge_point
 from interviewer.knowledge import FollowUp, KeyPoint, Question, Text, story_answer
+from interviewer.llm import ModelError
 from interviewer.models import Check, Grade, Ignored, KeyPointResult, RedFlagHit, SubScores
 from interviewer.prompts import render
 from interviewer.scoring import Rubric, Scorer, term_hits, token_recall
@@ -279,7 +280,13 @@ class Grader:
         base = [self._kp_probs(k) for k in f.kp]
         if not (self.use_llm and case.points):
             return self._decide(case, f, text, answer, notes, ignored, base)
-        js = judgements or [judge_point(self.llm, case.question, text, k.point) for k in case.points]
+        try:
+            js = judgements or [judge_point(self.llm, case.question, text, k.point) for k in case.points]
+        except ModelError as e:  # the model (server) did not answer: the answer is still graded, and saved
+            grade = self._decide(case, f, text, answer, notes, ignored, base)
+            grade.checks = [c for c in grade.checks if c.name != "model"]
+            grade.notes.append(f"graded without the model's judgement: {e}")
+            return grade
         w = self.judge_weight
         probs = [np.array([(1 - w) * p[0] + w * (1 - j.support), (1 - w) * p[1], (1 - w) * p[2] + w * j.support])
                  for p, j in zip(base, js)]

@@ -20,7 +20,7 @@ from interviewer.config import Settings
 from interviewer.drill import WEAK_STATUSES, DueDrill, due, is_weak, schedule, sm2
 from interviewer import correction, follow_up
 from interviewer.grader import Grader, case_for_question
-from interviewer.index import Index, IngestReport
+from interviewer.index import Index, IndexServerError, IngestReport
 from interviewer.knowledge import KnowledgeBase, KnowledgeError, Question, default_knowledge_dir, load_knowledge
 from interviewer.llm import ModelError
 from interviewer.models import Grade, SessionInfo, Transcript, Turn
@@ -523,8 +523,12 @@ class Interview:
         main = self.turns[t.follow_up_of] if t.follow_up_of is not None else t
         if sum(x.follow_up_of == main.idx for x in self.turns) >= self.engine.settings.max_follow_ups:
             return
-        msgs = [{"role": "system", "content": self._system(self.engine.kb.question(t.question_id))},
-                {"role": "user", "content": follow_up.prefix(main.question)}]
+        try:
+            system = self._system(self.engine.kb.question(t.question_id))
+        except IndexServerError as e:  # only a warm-up: the follow-up itself reports the server when it needs it
+            log.info("follow-up prompt warm-up skipped: %s", e)
+            return
+        msgs = [{"role": "system", "content": system}, {"role": "user", "content": follow_up.prefix(main.question)}]
         self.engine.prepare_pool.submit(self._evaluate, msgs)
 
     def _evaluate(self, msgs: list[dict[str, str]]) -> None:

@@ -39,9 +39,11 @@ def model():
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, chroma, model) -> Settings:
     # The model rephrases each question with context retrieved from the index, so both servers serve every
-    # interview. A short reply keeps the file fast (a cut-off rephrasing falls back to the bank question).
+    # interview. A short reply keeps the file fast (a cut-off rephrasing falls back to the bank question), and so
+    # does leaving the model's other features off: the load then runs no capability probe.
     return Settings(data_dir=tmp_path_factory.mktemp("data"), knowledge_dir=KNOWLEDGE, chroma_url=chroma.url,
-                    llm_url=model.url, adapt_questions=True, max_follow_ups=0, question_max_tokens=24)
+                    llm_url=model.url, adapt_questions=True, max_follow_ups=0, question_max_tokens=24,
+                    judge="off", model_follow_ups="off", model_corrections="off")
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +145,28 @@ def test_a_model_server_that_goes_down_falls_back_to_the_bank_question_and_loses
     assert "not reachable" not in caplog.text
     iv.submit(answer(iv))
     assert iv.done and len(saved_answers(engine, iv)) == 3
+
+
+def test_with_every_model_feature_on_a_dead_model_server_falls_back_everywhere_and_keeps_the_answer(settings, model):
+    eng = Engine.load(settings.model_copy(update=dict(judge="on", judge_weight=0.5, model_follow_ups="on",
+                                                      model_corrections="on", max_follow_ups=1)))
+    assert eng.grader.use_llm
+    iv = eng.start(n_questions=1)
+    iv.question_text()
+    model.stop()
+
+    weak = "GPUs are fast and the network moves the data somehow."
+    res = iv.submit(weak)  # the judge cannot answer: the grade is the grader's own, and says so
+    assert any(n.startswith("graded without the model's judgement: the model server at") for n in res.grade.notes)
+    assert "model" not in [c.name for c in res.grade.checks]
+    assert res.next is not None and res.next.is_follow_up  # a weak answer is followed up
+    assert iv.question_text() == res.next.question  # the bank's follow-up, not the model's
+    assert res.next.timings["follow_up_fallback"] == 1.0
+    answered = eng.store.turns(iv.session_id)[0]
+    assert answered.answer == weak and answered.grade.score == res.grade.score
+    assert answered.timings["corrections_fallback"] >= 1 and "corrections_model" in answered.timings
+    assert eng.store.turns(iv.session_id)[1].question == res.next.question
+    model.start()
 
 
 def test_a_model_server_killed_mid_reply_is_a_model_error_and_the_client_reconnects(model):

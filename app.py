@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "(default SmolLM2-135M-Instruct)")
     p.add_argument("--model-file", help="which GGUF of the --model folder to load first (default: the first by name)")
     p.add_argument("--llm-url", help="OpenAI-compatible server base URL instead of the in-process model")
+    p.add_argument("--chroma-url", help="Chroma server http://host:port instead of the embedded store "
+                   "(env INTERVIEWER_CHROMA_URL)")
     p.add_argument("--gpu-layers", type=int, help="layers to offload; -1 = all when CUDA is present")
     p.add_argument("--persona", help="default interviewer persona: prompts/persona_<NAME>.md (env INTERVIEWER_PERSONA)")
     p.add_argument("--adapt-questions", action="store_true", default=None,
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings(host=args.host, port=args.port, auth=args.auth, data_dir=args.data_dir,
                              knowledge_dir=args.knowledge_dir, model=args.model, model_file=args.model_file,
-                             llm_url=args.llm_url,
+                             llm_url=args.llm_url, chroma_url=args.chroma_url,
                              gpu_layers=args.gpu_layers, persona=args.persona,
                              adapt_questions=args.adapt_questions)
     if settings.auth is not None and ":" not in settings.auth:

@@ -10,11 +10,12 @@ import time
 import chromadb
 import pytest
 
+from interviewer import cli
 from interviewer.config import Settings
 from interviewer.index import COLLECTION, Index, IndexServerError
 from interviewer.llm import ModelError, OpenAILLM
 from interviewer.session import Engine, Interview
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, free_port
 from tests.servers import ChromaServer, ModelServer
 
 THREAD_S = 120  # one interview thread's limit; both finish in seconds on 2 cores
@@ -121,6 +122,12 @@ def test_a_hung_chroma_server_is_reported_after_the_timeout_instead_of_hanging(s
     finally:
         chroma.resume()
     assert ix.search("How does NCCL pick a ring or a tree?")
+
+
+def test_the_cli_names_a_chroma_server_that_is_down_and_exits_2(capsys):
+    url = f"http://127.0.0.1:{free_port()}"
+    assert cli.main(["search", "NCCL all-reduce", "--chroma-url", url]) == 2
+    assert f"error: the Chroma server at {url} is not reachable" in capsys.readouterr().err
 
 
 def test_a_model_server_that_goes_down_falls_back_to_the_bank_question_and_loses_no_answer(engine, model, caplog):

@@ -38,6 +38,10 @@ def main(argv=None) -> int:
     lw.add_argument("--dry-run", action="store_true", help="write no fit")
     lw.add_argument("--ship", action="store_true", help="also write the fit into interviewer/model_fits.json")
 
+    pr = sub.add_parser("probe", help="run the capability probe afresh on a model")
+    pr.add_argument("--model", type=Path, default=None, help="GGUF file (default: the configured model)")
+    pr.add_argument("--ship", action="store_true", help="record it in interviewer/probe_results.json")
+
     i = sub.add_parser("injection", help="prompt-injection attacks on weak answers to bank questions")
     i.add_argument("--knowledge", default=None)
     i.add_argument("--questions", type=int, default=None, help="use at most this many bank questions")
@@ -59,7 +63,7 @@ def main(argv=None) -> int:
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
     sp.add_argument("--out", default=None, help="result file (default eval/results/asr.json)")
 
-    for p in (g, c, tg, lw, i, s, b):
+    for p in (g, c, tg, lw, pr, i, s, b):
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         p.add_argument("--out", default=None, help="result file (default eval/results/<name>.json)")
     a = ap.parse_args(argv)
@@ -98,6 +102,12 @@ def main(argv=None) -> int:
 
         res = llm_weight.run(a.model, a.questions, a.seed, write=not a.dry_run, ship=a.ship, verbose=not a.json)
         write_result(f"llm_weight_{res['model'].removesuffix('.gguf')}", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "probe":
+        from eval import probe
+
+        res = probe.run(a.model, a.ship)
+        write_result(f"probe_{res['model'].removesuffix('.gguf')}", res, a.out)
         _emit(res, a.json)
     elif a.cmd == "injection":
         from eval import injection

@@ -5,6 +5,7 @@ reported with and without the judgement (MAE on 0-5, key-point accuracy, per-ans
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -50,13 +51,14 @@ def run(model: Path | None = None, questions: int | None = None, seed: int = 0, 
     grader = Grader(cached_embedder(), llm=llm, kb=kb, judge_weight=0.0)
     all_dev = load_items("dev")
     items = _pick(all_dev, questions, seed)
-    sigs, judgements, ignored, judge_s, signal_s = [], [], [], [], []
+    sigs, judgements, ignored, judge_s, judge_cpu, signal_s = [], [], [], [], [], []
     for n, it in enumerate(items):
         t = time.perf_counter()
         (case, f, text), = _signals(grader, kb, [it])
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         js = [judge_point(llm, case.question, text, k.point) for k in case.points]
         judge_s.append(time.perf_counter() - t1)
+        judge_cpu.append(time.process_time() - c1)
         signal_s.append(t1 - t)
         sigs.append((case, f, text))
         judgements.append(js)
@@ -101,6 +103,11 @@ def run(model: Path | None = None, questions: int | None = None, seed: int = 0, 
         "judge_labels": {k: labels.count(k) for k in ("yes", "no", "contradicted")},
         "judge_seconds_per_answer": {"p50": round(float(np.percentile(judge_s, 50)), 2),
                                      "p95": round(float(np.percentile(judge_s, 95)), 2)},
+        # CPU seconds of this process while judging: on a machine shared with other work, the wall time above
+        # includes waiting for a core; with n_threads=1 this is the time the judgement needs on one free core
+        "judge_cpu_seconds_per_answer": {"p50": round(float(np.percentile(judge_cpu, 50)), 2),
+                                         "p95": round(float(np.percentile(judge_cpu, 95)), 2)},
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "grade_with_judge_seconds": {"p50": round(float(np.percentile(np.add(judge_s, signal_s), 50)), 2),
                                      "p95": round(float(np.percentile(np.add(judge_s, signal_s), 95)), 2)},
         "n_threads": st.n_threads, "seconds": round(time.perf_counter() - t0, 1),

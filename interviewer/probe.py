@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import time
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,9 @@ from interviewer.model_key import model_key
 from interviewer.prompts import PROMPT_DIR
 
 CASES_FILE = Path(__file__).with_name("probe_cases.json")
+# Probe results the project measured (`python -m eval probe --model PATH --ship`), keyed by model_key: the default
+# model's is there, so a fresh data dir does not probe it again; an entry counts only for the same probe_version.
+SHIPPED_FILE = Path(__file__).with_name("probe_results.json")
 # The judge joins every grade, where one wrong "yes" can lift a wrong answer: it is trusted only when it gets
 # at least 85% of the known judgements right (16 of the 18 cases). A model that says "yes" to everything
 # passes 5 of 18, one that says "no" to everything 10 of 18 (56%): the bar sits well above both.
@@ -150,18 +154,35 @@ def cache_path(settings: Settings, key: str) -> Path:
     return settings.data_dir / "probe" / f"{key}.json"
 
 
+def shipped() -> dict[str, _Cached]:
+    raw = json.loads(SHIPPED_FILE.read_text()) if SHIPPED_FILE.is_file() else {}
+    return {k: _Cached.model_validate(v) for k, v in raw.items()}
+
+
+def ship(key: str, caps: Capabilities) -> Path:
+    """Record a measured probe result in the project's probe_results.json."""
+    out = {k: v.model_dump() for k, v in shipped().items()}
+    out[key] = _Cached(version=probe_version(), capabilities=caps.model_copy(update={"cached": False})).model_dump()
+    SHIPPED_FILE.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    return SHIPPED_FILE
+
+
 def probed(llm, embedder, settings: Settings) -> Capabilities:
-    """The probe's results for the loaded model, from <data_dir>/probe/ when this probe already ran on it."""
+    """The probe's results for the loaded model: from <data_dir>/probe/ when this probe already ran on it, or from
+    the project's measured results; else probed now and cached."""
     key = model_key(settings, llm)
     path = cache_path(settings, key)
     version = probe_version()
+    hits = []
     if path.is_file():
         try:
-            hit = _Cached.model_validate_json(path.read_text())
-            if hit.version == version:
-                return hit.capabilities.model_copy(update={"cached": True})
+            hits.append(_Cached.model_validate_json(path.read_text()))
         except ValueError:
             pass  # a damaged cache file: probe again and rewrite it
+    hits += [shipped()[key]] if key in shipped() else []
+    for hit in hits:
+        if hit.version == version:
+            return hit.capabilities.model_copy(update={"cached": True})
     caps = run_probe(llm, embedder)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_Cached(version=version, capabilities=caps).model_dump_json(indent=2) + "\n")

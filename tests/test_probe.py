@@ -8,6 +8,8 @@ import sys
 import pytest
 
 from interviewer.config import Settings
+from interviewer import probe
+from interviewer.model_key import model_key
 from interviewer.probe import Capabilities, ProbeFeature, _delegated, capabilities, load_cases, probe_judge
 from tests.conftest import KNOWLEDGE, env_for
 
@@ -75,11 +77,24 @@ def test_the_header_line_says_what_is_on_and_why():
                               "corrections: on (on in settings)")
 
 
+def test_a_shipped_result_counts_only_for_the_same_probe(tmp_path, monkeypatch):
+    monkeypatch.setattr(probe, "SHIPPED_FILE", tmp_path / "probe_results.json")
+    s = Settings(data_dir=tmp_path / "data")
+    key = model_key(s)
+    probe.ship(key, Capabilities.none("measured", model="m"))
+    assert capabilities(Always(1.0), None, s).judge.reason == "measured"
+    monkeypatch.setattr(probe, "probe_version", lambda: "another probe")
+    monkeypatch.setattr(probe, "_delegated", lambda *a: ProbeFeature(enabled=False))
+    assert capabilities(Always(1.0), None, s).judge.reason.startswith("probe: 5/18")
+
+
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory, llm, embedder):
-    """The real default model probed once into a data dir."""
+    """The real default model probed afresh (not from the shipped results) into a data dir."""
     s = Settings(data_dir=tmp_path_factory.mktemp("probe"), knowledge_dir=KNOWLEDGE)
-    return s, capabilities(llm, embedder, s)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(probe, "SHIPPED_FILE", s.data_dir / "none.json")
+        return s, capabilities(llm, embedder, s)
 
 
 def test_the_default_135m_is_not_trusted_as_a_judge(probed):
@@ -93,6 +108,14 @@ def test_the_probe_runs_once_per_model(probed, llm, embedder):
     assert list((s.data_dir / "probe").glob("*.json"))  # the cache lives under the data dir
     again = capabilities(llm, embedder, s)
     assert again.cached and again.judge == first.judge and again.seconds == first.seconds
+
+
+def test_the_shipped_result_for_the_default_model_is_what_the_probe_gives(probed, llm):
+    s, fresh = probed
+    hit = probe.shipped().get(model_key(s, llm))
+    if hit is not None and hit.version == probe.probe_version():
+        for name in probe.FEATURES:
+            assert getattr(hit.capabilities, name).enabled == getattr(fresh, name).enabled, name
 
 
 def test_doctor_probe_json_reads_the_cached_probe(probed):

@@ -387,6 +387,27 @@ class Engine(Records):
         self.planner = Planner(kb)
         return ingested
 
+    def switch_model(self, file_name: str, progress: Progress | None = None) -> str:
+        """Load another GGUF of the --model folder, probe it, and use it for every later model call; sessions and
+        their saved turns are untouched. ModelError or FileNotFoundError, with the loaded model kept, when the file
+        cannot be used. Returns the new model's name."""
+        from interviewer.llm import load_llm
+
+        say = progress or (lambda f, m: None)
+        settings = self.settings.model_copy(update={"model_file": file_name})
+        settings.model_path()  # a name that is not a GGUF of the folder fails before anything loads
+        say(0.1, f"loading {file_name}")
+        llm = load_llm(settings)
+        say(0.6, "probing what the model can do (once per model)")
+        caps = capabilities(llm, self.index.embedder, settings)
+        with self._lock:  # the old model stays with any call already running on it and is freed after
+            self.settings.model_file = file_name
+            self.llm = self.grader.llm = llm
+            self.model_name = llm.name
+            self.use_capabilities(caps)
+        say(1.0, f"using {file_name}")
+        return llm.name
+
     def context_for(self, q: Question, k: int = 3) -> str:
         hits = [h for h in self.index.search(q.question, k=k + 2) if h.kind != "question"][:k]
         return "\n".join(f"- {h.text}" for h in hits)

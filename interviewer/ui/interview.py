@@ -1,5 +1,5 @@
-"""The Interview tab: mode (full loop, focus topic, drill), focus topic, length, persona, the model in use,
-resuming an unfinished session, and the interview panel."""
+"""The Interview tab: mode (full loop, focus topic, drill), focus topic, length, persona, the model in use (and the
+picker of a --model folder), resuming an unfinished session, and the interview panel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gradio as gr
 from interviewer.session import personas
 from interviewer.ui.context import UIContext
 from interviewer.ui.loading import model_info_html
+from interviewer.ui.models import ModelPicker
 from interviewer.ui.panel import Panel
 from interviewer.ui.voice import VoiceInput
 
@@ -37,6 +38,7 @@ class InterviewTab:
                                       info="the system prompt of prompts/persona_<name>.md; it shapes the "
                                            "model's wording when question adaptation is on")
                 self.model_info = gr.HTML(model_info_html(ctx.loading.engine), elem_id="model-info", js_on_load=None)
+                ModelPicker(ctx, self.model_info)
             with gr.Accordion("Resume an unfinished session", open=False, elem_id="resume-box"):
                 with gr.Row():
                     self.resume_pick = gr.Dropdown([], label="Unfinished sessions (status active)",

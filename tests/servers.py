@@ -26,9 +26,12 @@ class ModelServer:
     def __init__(self, *extra: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
+        # One thread: the server shares 2 cores with the test process, and llama.cpp's threads wait for each other
+        # by spinning, so with two threads a descheduled one stalls the other (measured: a first 24-token reply took
+        # 22 s and 8.4 CPU-s with the default threads on a busy machine, 2.5 s and 0.9 CPU-s with one).
         self.cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
                     "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--model_alias", "smollm2",
-                    *extra]
+                    "--n_threads", "1", "--n_threads_batch", "1", *extra]
         self.start()
 
     def start(self) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from interviewer.index import IndexServerError
 from interviewer.ui.context import UIContext
 from interviewer.ui.render import badge, esc, status_html
 
@@ -82,8 +83,12 @@ class KnowledgeTab:
     def view(self):
         eng = self.ctx.engine
         kb = eng.kb
+        try:
+            chunks = f"{eng.index.count()} index chunks"
+        except IndexServerError as e:
+            chunks = esc(str(e))
         info = (f"<p>Knowledge folder: <code>{esc(eng.settings.knowledge_dir)}</code> · "
-                f"{len(kb.questions)} questions · {eng.index.count()} index chunks</p>")
+                f"{len(kb.questions)} questions · {chunks}</p>")
         return info, render_match(kb), render_jd(kb), render_cv(kb), render_positioning(kb)
 
     def replace(self, path, kind, progress=gr.Progress()):
@@ -98,6 +103,9 @@ class KnowledgeTab:
             rep = self.ctx.engine.replace_knowledge(kind, text, progress=lambda f, m: progress(0.1 + 0.9 * f, desc=m))
         except ValueError as e:  # a KnowledgeError (a file that does not validate) is a ValueError
             return (status_html(f"Not replaced: {e}"), *self.view())
+        except IndexServerError as e:  # the file is written; the interviews keep the old knowledge until indexed
+            return (status_html(f"{kind}.md saved but not indexed: {e}; send it again once the server is back"),
+                    *self.view())
         msg = (f"Replaced {kind}.md; index: {rep.chunks} chunks ({rep.added} added, {rep.updated} updated, "
                f"{rep.deleted} deleted) in {rep.seconds:.1f}s")
         return (status_html(msg, ok=True), *self.view())

@@ -62,6 +62,9 @@ def main(argv=None) -> int:
     sp.add_argument("--no-baseline", action="store_true", help="skip the second pass without the question as prompt")
     sp.add_argument("--json", action="store_true", help="print the result as JSON")
     sp.add_argument("--out", default=None, help="result file (default eval/results/asr.json)")
+    sp.add_argument("--options", nargs="*", default=None, metavar="NAME",
+                    help="time decoding options one at a time instead (all, or the named ones; eval.asr.OPTIONS) "
+                         "into eval/results/asr_options.json")
 
     for p in (g, c, tg, lw, pr, i, s, b):
         p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -135,6 +138,11 @@ def main(argv=None) -> int:
     elif a.cmd == "asr":
         from eval import asr
 
+        if a.options is not None:
+            res = asr.options(a.options)
+            write_result("asr_options", res, a.out)
+            _emit(res, a.json)
+            return 0
         res = asr.run(baseline=not a.no_baseline)
         write_result("asr", res, a.out)
         _emit({k: v for k, v in res.items() if k not in ("rows", "delivery")}, a.json)

@@ -164,7 +164,18 @@ def run() -> str:
               f"**{asr['wer']}** with the question's terms as the prompt ({asr.get('wer_no_prompt')} without; goal "
               f"<= 0.15); delivery figures exact on {asr.get('delivery_exact')} built clips; "
               f"{asr['cpu_seconds_per_minute']} CPU-seconds per minute of audio (load average "
-              f"{asr.get('load_average_1m')} during that run; the 60 s timing on a quiet machine is in the bench).", ""]
+              f"{asr.get('load_average_1m')} during that run); a 60 s answer on the warm model: median "
+              f"{asr.get('transcribe_60s_s')} s, min {asr.get('transcribe_60s_min_s')} s, "
+              f"{asr.get('transcribe_60s_cpu_s')} CPU-seconds (goal <= 5 s on 2 cores).", ""]
+    opts = _load("asr_options")
+    if opts:
+        L += ["### Decoding options, one at a time (`python -m eval asr --options`)", "",
+              f"A 60 s answer on the warm model, {opts['repeats']} runs each, on {opts['threads']} shared cores (the load "
+              "average says how shared; CPU-seconds are the comparable figure), and the word error rate over the clips.",
+              "", "| option | min s | median s | CPU s | WER | delivery exact | load |", "|---|---|---|---|---|---|---|"]
+        L += [f"| {r['option']} | {r['min_s']} | {r['median_s']} | {r['cpu_s']} | {r['wer']} | {r['delivery_exact']} | "
+              f"{r['load_average_1m']} |" for r in opts["options"]]
+        L.append("")
     lw = _load("llm_weight")
     if lw:
         L += ["## LLM judge weight (`python -m eval llm-weight --limit 60`, training subset)", "",

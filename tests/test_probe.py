@@ -9,6 +9,7 @@ import pytest
 
 from interviewer.config import Settings
 from interviewer import probe
+from interviewer.llm import ModelError
 from interviewer.model_key import model_key
 from interviewer.probe import Capabilities, ProbeFeature, _delegated, capabilities, load_cases, probe_judge
 from tests.conftest import KNOWLEDGE, env_for
@@ -54,6 +55,24 @@ def test_only_a_judge_that_gets_the_known_judgements_right_is_trusted(llm, enabl
 
 def test_a_feature_whose_probe_is_missing_is_off_and_says_so():
     assert _delegated("no_such_feature_module") == ProbeFeature(enabled=False, reason="not available")
+
+
+class Gone:
+    """A model server that went away: every call fails."""
+
+    name = "gone"
+
+    def fail(self, *args, **kw):
+        raise ModelError("model server http://127.0.0.1:1/v1 failed: connection refused")
+
+    yes_probability = chat = stream_chat = json = fail
+
+
+def test_a_model_that_fails_mid_probe_leaves_the_feature_off_and_says_why():
+    caps = probe.run_probe(Gone(), None)
+    for name in probe.FEATURES:
+        f = getattr(caps, name)
+        assert not f.enabled and ("connection refused" in f.reason or f.reason == "not available"), f
 
 
 def test_no_model_means_everything_off():

@@ -124,7 +124,8 @@ def run(turns: int = 8, adapt: bool = False) -> dict:
 
 
 def bench_speech(st, kb) -> dict:
-    """Spoken answers (issue 16): speech model load and one 60 s answer transcribed, or why it could not run."""
+    """Spoken answers (issue 16): speech model load, then a 60 s answer transcribed on the warm model (min and
+    median of three runs, CPU seconds), or why it could not run."""
     from eval.asr import time_sixty_seconds
     from interviewer.speech import SpeechError, get_transcriber
 

@@ -230,6 +230,41 @@ def model_run(model: Path, n_items: int = 8, seed: int = 0) -> dict:
             "raw_contradicting_rubric_facts": sum(bool(c["conflicts"]) for c in cors),
             "shown_contradicting_rubric_facts": sum(bool(c["shown_conflicts"]) for c in cors),
             "seconds": {"p50": _pct([c["seconds"] for c in cors], 50), "p95": _pct([c["seconds"] for c in cors], 95)}},
+        "on_point_separation": on_point_separation(),
         "follow_up_rows": fus, "correction_rows": cors, "rows": rows,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def on_point_separation(thresholds=(0.4, 0.45, 0.5, 0.55, 0.6)) -> dict:
+    """How the follow-up's on-point check (follow_up.ON_POINT) separates questions on their key point from
+    questions on another key point of the same item, without a model: each weak dev answer's first sentence quoted
+    before each bank follow-up of its item ("You said ...; <follow-up>"), scored against every follow-up's key point
+    and text."""
+    import numpy as np
+
+    from eval.common import embedder
+    from eval.interview import load_items
+    from interviewer.claims import split_sentences
+    from interviewer.knowledge import load_knowledge
+
+    kb = load_knowledge(settings().knowledge_dir)
+    rows = []
+    for it in load_items("dev"):
+        if it.kind not in WEAK_KINDS or it.follow_up is not None:
+            continue
+        q = kb.question(it.question_id)
+        first = split_sentences(it.answer)[0].rstrip(".")
+        for fu in q.follow_ups:
+            text = f"You said {first}; {fu.question[0].lower() + fu.question[1:]}"
+            rows += [(text, q.key_points[o.key_point].point, o.question, o.key_point == fu.key_point)
+                     for o in q.follow_ups]
+    texts = sorted({t for r in rows for t in r[:3]})
+    v = embedder().encode(texts)
+    ix = {t: i for i, t in enumerate(texts)}
+    sims = [(max(float(v[ix[a]] @ v[ix[b]]), float(v[ix[a]] @ v[ix[c]])), same) for a, b, c, same in rows]
+    same = np.array([s for s, ok in sims if ok])
+    other = np.array([s for s, ok in sims if not ok])
+    return {"same_point": len(same), "other_point": len(other),
+            "kept": {str(th): {"same_point": round(float((same >= th).mean()), 3),
+                               "other_point": round(float((other >= th).mean()), 3)} for th in thresholds}}

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from interviewer.claims import check_fact, quantities, split_sentences, words
-from interviewer.follow_up import names_claim
+from interviewer.follow_up import decide, names_claim
 from interviewer.knowledge import Fact, KeyPoint
 from interviewer.prompts import render, template
 
@@ -185,7 +185,6 @@ PROBE_CASES = [
                           "terms": ["nvlink", "h100"]}]},
      "reference": "H100 has 18 NVLink 4 links of 50 GB/s each, 900 GB/s per GPU in total."},
 ]
-PROBE_MISSES = 1  # as for follow-ups: all but one must pass; the default 135M passes none
 
 
 def probe_targets() -> list[Target]:
@@ -193,14 +192,5 @@ def probe_targets() -> list[Target]:
 
 
 def probe(llm):
-    """Corrections on the probe's known cases: on when all pass but at most PROBE_MISSES."""
-    from interviewer.probe import ProbeFeature
-
-    results = [write(llm, t) for t in probe_targets()]
-    passed = sum(r.ok for r in results)
-    total = len(results)
-    ok = passed >= total - PROBE_MISSES
-    why = [r.failures[0] for r in results if r.failures]
-    return ProbeFeature(enabled=ok, passed=passed, total=total,
-                        reason=f"probe: {passed}/{total} corrections passed the checks"
-                        + ("" if ok else f" (first failures: {'; '.join(why[:2])})"))
+    """Corrections on the probe's known cases: on when all pass but at most follow_up.PROBE_MISSES."""
+    return decide((write(llm, t).failures for t in probe_targets()), len(PROBE_CASES), "corrections")

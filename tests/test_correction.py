@@ -86,3 +86,30 @@ def test_contradicted_points_come_first_then_the_most_important_missed_one():
                KeyPointResult(point="point 3", status="missed", confidence=0)]
     chosen = targets(points, results, "")
     assert [(i, t.said) for i, t in chosen] == [(2, "it is 128"), (1, "")]
+
+
+class ByCaseLLM:
+    """Answers each probe case with the correction written for it."""
+
+    name = "by-case"
+
+    def __init__(self, replies: dict[str, str]):
+        self.replies = replies
+
+    def chat(self, messages, max_tokens=256, stop=None):
+        return next(r for said, r in self.replies.items() if said in messages[-1]["content"])
+
+
+def test_a_model_writing_checked_corrections_is_trusted_and_the_default_model_is_not(llm):
+    from interviewer.correction import probe
+
+    good = ByCaseLLM({
+        "128 GB/s in each direction": "You said Gen5 x16 gives 128 GB/s in each direction; x16 is about 63 GB/s "
+                                      "per direction for Gen5.",
+        "whole buffer": "You said a ring allreduce sends the whole buffer to every other GPU; in a ring each rank "
+                        "sends 2(n-1)/n of the buffer.",
+        "300 GB/s": "You said NVLink 4 on H100 gives 300 GB/s per GPU; H100 NVLink 4 gives 900 GB/s per GPU in total.",
+    })
+    assert probe(good).enabled
+    default = probe(llm)
+    assert not default.enabled and default.passed < default.total

@@ -127,3 +127,10 @@ def test_with_the_default_model_the_session_asks_the_bank_follow_up_and_counts_t
     assert [k.point for k in graded.grade.key_points] == [k.point for k in (bank.key_points or
                                                                             [q.key_points[bank.key_point]])]
     assert REPLACE not in text
+
+
+def test_the_default_model_is_not_trusted_with_follow_ups(llm, embedder):
+    from interviewer.follow_up import probe
+
+    f = probe(llm, embedder)
+    assert not f.enabled and f.passed < f.total and "follow-ups passed" in f.reason

@@ -16,7 +16,8 @@ def common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--data-dir", type=Path, help="all state: index, database (env INTERVIEWER_DATA_DIR)")
     p.add_argument("--knowledge", dest="knowledge_dir", type=Path, help="knowledge folder (env INTERVIEWER_KNOWLEDGE_DIR)")
-    p.add_argument("--model", type=Path, help="GGUF model file (env INTERVIEWER_MODEL)")
+    p.add_argument("--model", type=Path, help="GGUF model file, or a folder of them (env INTERVIEWER_MODEL)")
+    p.add_argument("--model-file", help="which GGUF of the --model folder to load (default: the first by name)")
     p.add_argument("--llm-url", help="OpenAI-compatible server base URL (env INTERVIEWER_LLM_URL)")
     p.add_argument("--gpu-layers", type=int, help="layers to offload; -1 = all when CUDA is present")
     p.add_argument("--n-ctx", type=int, help="context size in tokens")
@@ -26,8 +27,8 @@ def common() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("data_dir", "knowledge_dir", "model", "llm_url", "gpu_layers", "n_ctx", "chroma_url", "host", "port", "auth",
-            "speech_model")
+    keys = ("data_dir", "knowledge_dir", "model", "model_file", "llm_url", "gpu_layers", "n_ctx", "chroma_url", "host",
+            "port", "auth", "speech_model")
     return load_settings(**{k: getattr(args, k, None) for k in keys})
 
 
@@ -92,6 +93,7 @@ def cmd_doctor(args):
         p = s.model_path()
         info["model_path"] = str(p)
         info["model_bytes"] = p.stat().st_size if p.exists() else None
+        info["model_files"] = [f.name for f in s.model_files()]
     except FileNotFoundError as e:
         info["model_error"] = str(e)
     if s.llm_url:
@@ -127,12 +129,12 @@ def cmd_doctor(args):
         info["index_chunks"] = Index(s).count()
     except Exception as e:  # doctor reports, never crashes
         info["index_error"] = str(e)
-    info["packages"] = {}
-    for pkg in ("llama_cpp_python", "chromadb", "sentence-transformers", "gradio", "pydantic", "torch", "faster-whisper",
-                "ctranslate2"):
     from interviewer.speech import check as check_speech
 
     info["speech"] = check_speech(s, load=not args.no_load).model_dump()
+    info["packages"] = {}
+    for pkg in ("llama_cpp_python", "chromadb", "sentence-transformers", "gradio", "pydantic", "torch", "faster-whisper",
+                "ctranslate2"):
         try:
             info["packages"][pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -157,10 +159,10 @@ def doctor_failures(s: Settings, info: dict) -> dict[str, str]:
         failed["embedding_model"] = info["embedding_error"]
     elif not Path(info["embedding_model"]).exists():
         failed["embedding_model"] = f"embedding model {info['embedding_model']} is missing"
-    return failed
-
     if info.get("speech", {}).get("error"):
         failed["speech_model"] = info["speech"]["error"]
+    return failed
+
 
 def cmd_questions(args):
     """List the question bank (every field with --json), or with --coverage how many questions cite each JD item."""
@@ -176,6 +178,29 @@ def cmd_questions(args):
     qs = [q for q in kb.questions if not args.topic or q.topic == args.topic]
     out(args, [q.model_dump(mode="json") for q in qs],
         "\n".join(f"{q.id:28} {q.priority} d{q.difficulty} {q.question[:90]}" for q in qs))
+
+
+def cmd_draft_bank(args):
+    """Draft a match table and questions with key points from your own JD and CV, one JD item at a time, into a new
+    knowledge folder for review (needs a capable model; validated like hand-written files; never overwrites)."""
+    from interviewer.draft import check_new, default_out, draft_bank, probe_warnings, read_inputs
+    from interviewer.llm import load_llm
+
+    s = settings_from(args)
+    folder = args.out or default_out(s.data_dir)
+    read_inputs(args.jd, args.cv)  # a bad JD or CV fails before the model loads
+    check_new(folder)
+    llm = load_llm(s)
+    warnings = probe_warnings(llm, s)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    rep = draft_bank(llm, args.jd, args.cv, folder, limit=args.limit, say=lambda m: print(m, file=sys.stderr),
+                     warnings=warnings)
+    d = rep.summary()
+    failed = "".join(f"\n  {k}: {'; '.join(v)}" for k, v in d["failed"].items())
+    out(args, d, f"drafted {d['rows']} match rows and {d['questions']} questions for {d['items']} JD items in "
+                 f"{d['seconds']} s into {d['out']} (validated; review it before use)"
+                 + (f"\nnot drafted:{failed}" if failed else ""))
 
 
 def _engine(args, with_llm=True):
@@ -214,7 +239,7 @@ def _play(args, iv, answers: list[str]) -> dict:
 def _spoken(iv, audio: str) -> tuple[str, dict]:
     """The transcript and delivery record of a recorded answer to the pending question."""
     from interviewer.delivery import spoken_answer
-    from interviewer.speech import get_transcriber
+    from interviewer.speech import SpeechError, get_transcriber
 
     s = iv.engine.settings
     try:
@@ -231,7 +256,7 @@ def cmd_transcribe(args):
     terms prime the transcription)."""
     from interviewer.delivery import render_text, spoken_answer, Delivery
     from interviewer.knowledge import load_knowledge
-    from interviewer.speech import SpeechError, get_transcriber
+    from interviewer.speech import get_transcriber
 
     s = settings_from(args)
     question = load_knowledge(s.knowledge_dir).question(args.question_id) if args.question_id else None
@@ -348,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("session_id")
     r.add_argument("--answers")
     r.set_defaults(fn=cmd_resume)
+    db = sub.add_parser("draft-bank", parents=[c], help="draft a knowledge folder from your own JD and CV")
+    db.add_argument("--jd", type=Path, required=True, help="job description, Markdown or plain text")
+    db.add_argument("--cv", type=Path, required=True, help="CV, Markdown or plain text")
+    db.add_argument("--out", type=Path, help="the new knowledge folder (default: <data dir>/drafts/<timestamp>)")
+    db.add_argument("--limit", type=int, help="draft only the first N JD items (hard requirements first)")
+    db.set_defaults(fn=cmd_draft_bank)
     g = sub.add_parser("grade", parents=[c], help="grade one answer")
     g.add_argument("--question-id")
     g.add_argument("--question")

@@ -160,6 +160,7 @@ def model_run(model: Path, n_items: int = 8, seed: int = 0) -> dict:
     load_before = _load()
     engine = Engine.load(st, with_llm=False)
     engine.llm = load_llm(st)
+    engine.model_name = engine.llm.name  # the sessions record the model that wrote their follow-ups
     emb = engine.index.embedder
     t0 = time.perf_counter()
     probes = {"follow_ups": follow_up.probe(engine.llm, emb).model_dump(),

@@ -176,11 +176,15 @@ def run() -> str:
         L += [f"| {r['option']} | {r['min_s']} | {r['median_s']} | {r['cpu_s']} | {r['wer']} | {r['delivery_exact']} | "
               f"{r['load_average_1m']} |" for r in opts["options"]]
         L.append("")
-    lw = _load("llm_weight")
-    if lw:
-        L += ["## LLM judge weight (`python -m eval llm-weight --limit 60`, training subset)", "",
-              f"{lw['model']}: P(yes) alone r={lw['llm_only_pearson']}, embedding alone r={lw['embedding_only_pearson']}; "
-              f"chosen llm_weight={lw['llm_weight']} ({lw['ms_per_answer_llm']} ms/answer with the model).", ""]
+    fits = sorted(RESULTS.glob("llm_weight_*.json"))
+    if fits:
+        L += ["## The model's judgement, per model (`python -m eval llm-weight --model PATH`, dev half)", "",
+              "| model | dev answers | CV MAE with / without | weight | command |", "|---|---|---|---|---|"]
+        for f in fits:
+            lw = json.loads(f.read_text())
+            L.append(f"| {lw['model']} | {lw['n']} ({lw['subsample']}) | {lw['cv_mae_with_judge']} / "
+                     f"{lw['cv_mae_without']} | {lw['weight']} | `{lw['command']}` |")
+        L.append("")
     imgs = _plots(grader_runs, sim)
     if imgs:
         L += ["## Plots", ""] + [f"![{i}]({i})" for i in imgs] + [""]

@@ -213,9 +213,11 @@ class Grader:
         return self.grade_case(case_for_question(q, self.kb), answer)
 
     def grade_follow_up(self, q: Question, question_text: str, key_point: int, answer: str) -> Grade:
-        return self.grade_case(self._follow_up_case(q, question_text, key_point), answer)
+        return self.grade_case(self.follow_up_case(q, question_text, key_point), answer)
 
-    def _follow_up_case(self, q: Question, question_text: str, key_point: int) -> Case:
+    def follow_up_case(self, q: Question, question_text: str, key_point: int) -> Case:
+        """The rubric a follow-up's answer is graded on: the bank follow-up asked (by its text, else by its key
+        point), or the follow-up's question and the parent key point."""
         fu = next((f for f in q.follow_ups if f.question == question_text), None)
         if fu is None:
             fu = next((f for f in q.follow_ups if f.key_point == key_point), None) if question_text else None
@@ -225,7 +227,7 @@ class Grader:
         """Compute a question's (or follow-up's) rubric vectors ahead of its answer, so that grading the answer
         only has the answer left to read (the session calls it while the candidate is answering)."""
         case = (case_for_question(q, self.kb) if key_point is None
-                else self._follow_up_case(q, question_text or "", key_point))
+                else self.follow_up_case(q, question_text or "", key_point))
         self._prepare_case(case)
 
     def grade_free(self, question: str, reference: str, answer: str) -> Grade:

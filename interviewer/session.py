@@ -503,8 +503,7 @@ class Interview:
     def _trusted(self, feature: str) -> bool:
         """Whether the loaded model is trusted with a feature ("follow_ups", "corrections"): the probe's verdict,
         or the user's setting (interviewer/probe.py)."""
-        caps = getattr(self.engine, "capabilities", None)
-        return self.engine.llm is not None and bool(getattr(getattr(caps, feature, None), "enabled", False))
+        return self.engine.llm is not None and getattr(self.engine.capabilities, feature).enabled
 
     def _system(self, q: Question) -> str:
         """The persona's system prompt with the JD/CV context retrieved for a question (once per question)."""
@@ -568,7 +567,7 @@ class Interview:
             return
         eng = self.engine
         q = eng.kb.question(t.question_id)
-        case = (eng.grader._follow_up_case(q, t.bank_question or t.question, t.key_point)
+        case = (eng.grader.follow_up_case(q, t.bank_question or t.question, t.key_point)
                 if t.is_follow_up and t.key_point is not None else case_for_question(q, eng.kb))
         ok = failed = 0
         t0 = time.perf_counter()

@@ -28,6 +28,7 @@ from interviewer.scoring import Rubric, Scorer, term_hits, token_recall
 MODEL_FILE = Path(__file__).with_name("grader_model.json")
 # Rubrics with at least this many graded exemplars are graded by the SAF exemplar model (it needs them).
 MIN_EXEMPLARS = 8
+ON_SUBJECT = 0.3  # a sentence this similar to some point or reference sentence is on the subject (chosen on dev)
 GENERIC_OVERCLAIM = "claims production ownership or scale the CV does not show"
 _STRUCTURE = re.compile(r"\b(first|second|then|finally|because|so that|trade-?off|therefore|step|checklist)\b", re.I)
 _NUMBER = re.compile(r"\d")
@@ -381,7 +382,6 @@ class Grader:
         sents = [s for s, d in zip(sents, drop) if not d]
         nxt = sents[1:] + [""]
         weights = [claim_weight(s) for s in sents]
-        n_words = len(words(" ".join(sents)))
         answer = " ".join(sents)
         s_vecs = self._emb(sents) if sents else np.zeros((0, 384), np.float32)
         ref_sents, ref_vecs = prep["ref_sents"], prep["ref_vecs"]
@@ -390,12 +390,16 @@ class Grader:
         tok_q = self.scorer._tok([case.question or " "])[0] if tok_a is not None else None
         claimed = " ".join(s for s, w in zip(sents, weights) if w >= 0.5)  # terms count only in statements
         kp_feats, contradicted, by_meaning, evidence, facts_checked = [], [], [], [], []
+        # how close each sentence comes to any point or reference sentence: only words on the rubric's subject
+        # count as length (three sentences of generic padding once lifted a partial answer from 1.9 to 3.3)
+        relevance = (s_vecs @ ref_vecs.T).max(axis=1) if len(sents) and len(ref_vecs) else np.zeros(len(sents))
         for k, kv, av in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"]):
             if len(sents):
                 sims = (s_vecs @ av.T).max(axis=1)
                 best = int(np.argmax(sims))
                 sim = float(sims[best])
                 sim_claim = float(max(w * s for w, s in zip(weights, sims)))
+                relevance = np.maximum(relevance, sims)
             else:
                 sims, best, sim, sim_claim = np.zeros(0), 0, 0.0, 0.0
             terms = k.terms or _content(k.point)
@@ -416,17 +420,19 @@ class Grader:
             evidence.append(sents[best] if len(sents) else "")
             kp_feats.append({"sim": sim, "sim_claim": sim_claim, "tok": tok, "terms": th, "terms_claim": th_claim,
                              "facts_ok": float(min(ok, 2))})
+        subject_words = sum(len(words(s)) for s, r in zip(sents, relevance) if r >= ON_SUBJECT)
         flags, overclaims = self._red_flags(sents, nxt, case)
         honest = honest_boundary(sents) if not overclaims else ""
         ans = {
             "facts_bad": float(min(2, sum(c.status == "contradicted" for c in facts_checked))),
             "misconception_flags": float(min(2, len(flags))),
             "overclaim": float(bool(overclaims)),
-            "list_share": (sum(len(words(s)) * (1 - w) for s, w in zip(sents, weights)) / max(1, n_words)),
+            "list_share": (sum(len(words(s)) * (1 - w) for s, w, r in zip(sents, weights, relevance) if r >= ON_SUBJECT)
+                           / max(1, subject_words)),
             "ref_cos": float(np.max(ref_vecs @ a_vec)) if a_vec is not None and len(ref_vecs) else 0.0,
             "tok_recall": self.scorer.tok_recall(rub, answer) if answer and case.reference else 0.0,
             "q_cos": float(self._emb([case.question])[0] @ a_vec) if a_vec is not None and case.question else 0.0,
-            "length": min(1.0, math.log1p(n_words) / math.log(200)),
+            "length": min(1.0, math.log1p(subject_words) / math.log(200)),
             "honest": float(bool(honest)),
             "unsupported": min(3, _unsupported(sents, prep["known"])) / 3,
         }

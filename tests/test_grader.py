@@ -66,6 +66,20 @@ def test_an_overclaim_costs_at_least_a_point_against_its_twin_and_is_flagged(gra
         assert over.sub_scores.honesty_boundary < para.sub_scores.honesty_boundary
 
 
+PADDING = (" In my experience it is important to think carefully about the whole system, to talk to the users and"
+           " to keep the design simple. I have worked on many projects like this one and I always learn from my"
+           " colleagues. Good communication in the team is key, and careful planning helps a lot.")
+
+
+def test_generic_padding_does_not_buy_a_better_grade(graded, grader, kb, answers):
+    # words count as length only when they are on the question's subject: a candidate cannot talk a thin answer up
+    for qid in QUESTIONS:
+        for kind in ("vague", "stuffed"):
+            before = graded[(qid, kind)].score
+            after = grader.grade_question(kb.question(qid), answers[(qid, kind)].answer + PADDING * 2).score
+            assert after <= before + 0.6, (qid, kind, before, after)
+
+
 def test_a_misconception_marks_its_key_point_contradicted_with_quote_and_correction(grader, kb):
     q = next(q for q in kb.questions for k in q.key_points if k.misconceptions)
     kp_i, kp = next((i, k) for i, k in enumerate(q.key_points) if k.misconceptions)

@@ -544,9 +544,10 @@ class Grader:
             for c in experience_claims(sents):
                 low = c.sentence.lower()
                 gap = any(re.search(r"\b" + re.escape(t) + r"\b", low) for t in case.cv_gaps)
-                # scale is never in this CV; production counts on topics the CV barely matches, or when it names
-                # a technology the CV lacks
-                if c.kind == "scale" or case.match in ("low", "medium_low") or gap:
+                # scale is never in this CV; production counts on every topic the CV does not match strongly (the
+                # gaps the positioning names: production NCCL/UCX/NIXL, owned rollouts), or when it names a
+                # technology the CV lacks
+                if c.kind == "scale" or case.match not in (None, "high") or gap:
                     over.append(RedFlagHit(flag=GENERIC_OVERCLAIM, quote=c.quote))
                     break
         return flags, over

@@ -134,6 +134,15 @@ def test_a_boundary_point_is_not_met_by_a_claim_of_mastery(grader, kb):
     assert not honest.red_flags
 
 
+def test_a_production_claim_is_an_overclaim_unless_the_cv_matches_the_topic_strongly(grader, kb):
+    claim = "At my previous company I owned the serving stack and wrote our own kernels for it in production."
+    medium = next(q for q in kb.questions if q.topic == "nccl_collectives")
+    high = next(q for q in kb.questions if q.topic == "inference_serving")
+    assert kb.row(medium.topic).match == "medium" and kb.row(high.topic).match == "high"
+    assert any(f.quote for f in grader.grade_question(medium, claim).red_flags)
+    assert not grader.grade_question(high, claim).red_flags
+
+
 @pytest.mark.parametrize("attack", INJECTIONS)
 def test_injection_does_not_raise_a_weak_score_and_the_card_says_what_was_ignored(grader, kb, attack):
     q = kb.question(QUESTIONS[0])

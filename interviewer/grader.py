@@ -375,9 +375,7 @@ class Grader:
         prep = self._prepare_case(case)
         sents = split_sentences(text)
         # one batch for the answer and its sentences (the filler check and the signals reuse the vectors)
-        self._emb([" ".join(sents)] + sents)
-        if hasattr(self.embedder, "token_vectors") and sents:
-            self.scorer._tok([" ".join(sents)])
+        self.scorer.warm([" ".join(sents)] + sents, [" ".join(sents)] if sents else [])
         drop = self.scorer.filler(rub, sents) if sents else []
         sents = [s for s, d in zip(sents, drop) if not d]
         nxt = sents[1:] + [""]
@@ -448,9 +446,8 @@ class Grader:
         ref_sents = split_sentences(case.reference) if case.reference else []
         mis = [m.statement for k in case.points for m in k.misconceptions]
         points = [k.point for k in case.points]
-        self._emb([case.question or " ", case.reference or " "] + ref_sents + points + mis)
-        if hasattr(self.embedder, "token_vectors"):
-            self.scorer._tok([case.question or " ", case.reference or " "] + points)
+        self.scorer.warm([case.question or " ", case.reference or " "] + ref_sents + points + mis,
+                         [case.question or " ", case.reference or " "] + points)
         ref_vecs = self._emb(ref_sents) if ref_sents else np.zeros((0, 384), np.float32)
         kp_vecs = self._emb(points) if points else np.zeros((0, 384), np.float32)
         anchors = []

@@ -230,6 +230,30 @@ class Scorer:
     def _tok(self, texts: list[str]) -> list[tuple]:
         return fill_cache(self._tok_cache, texts, self.embedder.token_vectors, cap=20000)
 
+    def warm(self, texts: list[str], with_tokens: list[str] = ()) -> None:
+        """Cache the vectors of texts and the word-piece vectors of with_tokens, from one forward pass per text
+        where the embedder offers it."""
+        both = getattr(self.embedder, "encode_with_tokens", None)
+        if both is None:
+            self._emb(texts)
+            if with_tokens and hasattr(self.embedder, "token_vectors"):
+                self._tok(list(with_tokens))
+            return
+        tok = set(with_tokens)
+        need = [t for t in dict.fromkeys([*texts, *with_tokens])
+                if t not in self._cache or (t in tok and t not in self._tok_cache)]
+        if not need:
+            return
+        vecs, toks = both(need)
+        if len(self._cache) + len(need) > 50000:
+            self._cache.clear()
+        if len(self._tok_cache) + len(need) > 20000:
+            self._tok_cache.clear()
+        for t, v, tk in zip(need, vecs, toks):
+            self._cache[t] = v
+            if t in tok:
+                self._tok_cache[t] = tk
+
     def tok_recall(self, rubric: Rubric, answer: str) -> float:
         """Token recall of the best reference, rescaled so that restating the question scores 0 and the
         reference itself 1 (the question's own recall of the reference is each rubric's floor)."""

@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from interviewer.config import Settings
-from interviewer.llm import ModelError, load_llm
+from interviewer.llm import ModelError, _first_object, load_llm, with_shape
 
 MSGS = [{"role": "system", "content": "You are a senior NVIDIA engineer."},
         {"role": "user", "content": "Ask me one short interview question about NCCL."}]
@@ -33,6 +33,27 @@ def test_json_is_constrained_by_the_schema(llm):
     v = llm.json([{"role": "user", "content": "Rate an answer about NCCL all-reduce. Reply as JSON."}], Verdict,
                  max_tokens=80)
     assert isinstance(v, Verdict) and v.score in range(6) and len(v.covered) <= 3
+
+
+def test_json_shows_the_schema_shape_in_the_prompt_and_keeps_the_messages():
+    msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "Rate it."}]
+    shown = with_shape(msgs, Verdict)
+    assert shown[0] == msgs[0] and msgs[1]["content"] == "Rate it."
+    assert shown[1]["content"].startswith("Rate it.") and shown[1]["content"].endswith(
+        '{"topic": string, "score": 0 | 1 | 2 | 3 | 4 | 5, "covered": [string, at most 3]}')
+
+
+def test_a_free_json_reply_is_cut_where_its_object_closes_even_with_braces_in_strings():
+    closed = []
+
+    def chunks():
+        try:
+            yield from ['```json\n{"a": "x} \\" {", ', '"b": {"c": 1}}', "\n```\nThis JSON rates", " it."]
+        finally:
+            closed.append(True)
+
+    assert _first_object(chunks()) == '```json\n{"a": "x} \\" {", "b": {"c": 1}}'
+    assert closed == [True]  # the generation stops there
 
 
 def test_yes_probability_is_a_probability(llm):

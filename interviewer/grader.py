@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ MODEL_FILE = Path(__file__).with_name("grader_model.json")
 # Rubrics with at least this many graded exemplars are graded by the SAF exemplar model (it needs them).
 MIN_EXEMPLARS = 8
 ON_SUBJECT = 0.3  # a sentence this similar to some point or reference sentence is on the subject (chosen on dev)
+ELSEWHERE = 0.2  # an answer this much closer to another bank question's model answer than to its own is off it
 GENERIC_OVERCLAIM = "claims production ownership or scale the CV does not show"
 _STRUCTURE = re.compile(r"\b(first|second|then|finally|because|so that|trade-?off|therefore|step|checklist)\b", re.I)
 _NUMBER = re.compile(r"\d")
@@ -61,19 +63,19 @@ class GraderModel(BaseModel):
 KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok"]
 ANSWER_FEATURES = ["coverage", "covered_share", "clean_coverage", "contradicted", "any_wrong", "facts_bad",
                    "misconception_flags", "mis_margin", "overclaim", "unsupported", "list_share", "ref_cos",
-                   "tok_recall", "q_cos", "length", "honest"]
+                   "tok_recall", "q_cos", "length", "honest", "elsewhere"]
 # The sign each answer weight is held to when fitting: what a strict interviewer rewards (+1) or penalises (-1);
 # 0 leaves it free. A fit may not learn that a contradiction raises a score.
 ANSWER_SIGNS = {"coverage": 1, "covered_share": 1, "clean_coverage": 1, "contradicted": -1, "any_wrong": -1,
                 "facts_bad": -1, "misconception_flags": -1, "mis_margin": -1, "overclaim": -1, "unsupported": -1,
-                "list_share": -1, "ref_cos": 0, "tok_recall": 1, "q_cos": 0, "length": 0, "honest": 0}
+                "list_share": -1, "ref_cos": 0, "tok_recall": 1, "q_cos": 0, "length": 0, "honest": 0, "elsewhere": -1}
 
 DEFAULT_MODEL = GraderModel(
     kp_features=KP_FEATURES,
     kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0], [0.0] * 6, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0]],
     kp_intercept=[3.0, 0.0, -4.0],
     answer_features=ANSWER_FEATURES,
-    answer_coef=[2.0, 0.5, 2.0, -2.0, -0.5, -0.5, -0.75, 0.0, -1.5, -0.3, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0],
+    answer_coef=[2.0, 0.5, 2.0, -2.0, -0.5, -0.5, -0.75, 0.0, -1.5, -0.3, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0, -1.0],
     answer_intercept=0.0,
 )
 
@@ -112,6 +114,7 @@ class Case:
     # other texts of the item whose numbers are right (follow-up rubrics): a number an answer states that none
     # of the rubric's texts holds is unsupported
     context: list[str] = field(default_factory=list)
+    qid: str = ""  # the bank question graded (its siblings tell an answer to another question apart); "" otherwise
 
 
 @dataclass
@@ -126,6 +129,7 @@ class Features:
     facts_checked: list
     honest: str
     sentences: list[str]
+    elsewhere: str = ""  # the bank question this answer is clearly closer to, when it is not the one asked
 
 
 def cv_gap_terms(kb) -> set[str]:
@@ -155,7 +159,7 @@ def case_for_question(q: Question, kb=None) -> Case:
     context = [f.question + " " + f.reference + " " + " ".join(k.point for k in f.key_points) for f in q.follow_ups]
     return Case(question=q.question, reference=ref, points=list(q.key_points),
                 red_flags=[(f.flag, f.kind, f.patterns) for f in q.red_flags], match=row.match if row else None,
-                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=ref, context=context)
+                cv_gaps=cv_gap_terms(kb), how_to_say=q.how_to_say, improved=ref, context=context, qid=q.id)
 
 
 def case_for_follow_up(q: Question, fu: FollowUp | None, question_text: str, key_point: int, kb=None) -> Case:
@@ -168,6 +172,7 @@ def case_for_follow_up(q: Question, fu: FollowUp | None, question_text: str, key
         points, ref = [q.key_points[min(key_point, len(q.key_points) - 1)]], ""
     base.question, base.reference, base.points, base.improved = question_text, ref, points, ref
     base.context += [q.question, q.model_answer]
+    base.qid = ""  # a follow-up probes one narrow point: nearer another question's model answer is no sign
     return base
 
 
@@ -198,6 +203,7 @@ class Grader:
         self.use_llm = use_llm and llm is not None and self.judge_weight > 0
         self.max_answer_chars = max_answer_chars
         self._cases: dict[tuple, dict] = {}
+        self._bank: tuple[list[Question], np.ndarray] | None = None
 
     @property
     def name(self) -> str:
@@ -230,6 +236,7 @@ class Grader:
         case = (case_for_question(q, self.kb) if key_point is None
                 else self.follow_up_case(q, question_text or "", key_point))
         self._prepare_case(case)
+        self._bank_vectors()
 
     def grade_free(self, question: str, reference: str, answer: str) -> Grade:
         return self.grade_case(case_for_reference(question, reference), answer)
@@ -368,6 +375,29 @@ class Grader:
     def _emb(self, texts: list[str]) -> np.ndarray:
         return self.scorer._emb(texts)
 
+    def _bank_vectors(self) -> tuple[list[Question], np.ndarray]:
+        """Every bank question with its model answer's vector (seconds on 2 cores: once per embedder and bank)."""
+        if self._bank is None:
+            qs = list(self.kb.questions) if self.kb is not None else []
+            self._bank = (qs, _encoded(self.embedder, tuple(q.model_answer for q in qs)))
+        return self._bank
+
+    def _elsewhere(self, case: Case, a_vec) -> tuple[float, str]:
+        """How much closer the answer is to another bank question's model answer than to its own (0-1, 1 at
+        ELSEWHERE or more), and that question: an answer to a different question (dev: off-topic answers sit a
+        median 0.17 closer to another question, correct paraphrases at most 0.05)."""
+        qs, vecs = self._bank_vectors() if case.qid and a_vec is not None else ([], None)
+        own = next((i for i, q in enumerate(qs) if q.id == case.qid), None)
+        if own is None or len(qs) < 2:
+            return 0.0, ""
+        sims = vecs @ a_vec
+        sims[own], mine = -1.0, float(sims[own])
+        j = int(np.argmax(sims))
+        gap = float(sims[j]) - mine
+        # named on the card only when the answer is substantially about that question (a vague answer is not)
+        named = gap >= ELSEWHERE / 2 and float(sims[j]) >= 0.5
+        return min(1.0, max(0.0, gap) / ELSEWHERE), (qs[j].question if named else "")
+
     def features(self, case: Case, text: str) -> Features:
         """Every signal of an answer against a case, before any weight is applied (shared with training)."""
         rub = Rubric(question=case.question, references=[case.reference] if case.reference else [],
@@ -421,6 +451,7 @@ class Grader:
         subject_words = sum(len(words(s)) for s, r in zip(sents, relevance) if r >= ON_SUBJECT)
         flags, overclaims = self._red_flags(sents, nxt, case)
         honest = honest_boundary(sents) if not overclaims else ""
+        elsewhere, other = self._elsewhere(case, a_vec)
         ans = {
             "facts_bad": float(min(2, sum(c.status == "contradicted" for c in facts_checked))),
             "misconception_flags": float(min(2, len(flags))),
@@ -433,9 +464,11 @@ class Grader:
             "length": min(1.0, math.log1p(subject_words) / math.log(200)),
             "honest": float(bool(honest)),
             "unsupported": min(3, _unsupported(sents, prep["known"])) / 3,
+            "elsewhere": elsewhere,
         }
         return Features(kp=kp_feats, answer=ans, contradicted=contradicted, by_meaning=by_meaning, evidence=evidence,
-                        flags=flags, overclaims=overclaims, facts_checked=facts_checked, honest=honest, sentences=sents)
+                        flags=flags, overclaims=overclaims, facts_checked=facts_checked, honest=honest, sentences=sents,
+                        elsewhere=other)
 
     def _prepare_case(self, case: Case) -> dict:
         """The rubric's own vectors, computed in one batch the first time a rubric is seen."""
@@ -570,6 +603,10 @@ class Grader:
         out.append(Check(name="honesty", summary=("overclaim: " + f.overclaims[0].quote) if f.overclaims else
                          ("honest boundary stated" if f.honest else "no claim of experience either way"),
                          confidence=0.8))
+        if case.qid:
+            out.append(Check(name="subject", summary=(f"reads closer to another question: \"{f.elsewhere}\"" if
+                                                      f.elsewhere else "answers the question asked"),
+                             confidence=0.7))
         if self.use_llm:
             out.append(Check(name="model", summary=f"the model's judgement per key point (made, not made, "
                              f"contradicted), weight {self.judge_weight:.2f}", confidence=round(self.judge_weight, 2)))
@@ -584,6 +621,11 @@ class Grader:
         flags = wrong + "".join(f"Red flag: {h.flag} (\"{h.quote}\").\n" for h in g.red_flags)
         return render("feedback", verdict=g.verdict, score=g.score, covered="; ".join(covered) or "none",
                       missed="; ".join(missed) or "none", flags=flags, how_to_say=g.how_to_say or "-")
+
+
+@lru_cache(maxsize=4)
+def _encoded(embedder, texts: tuple[str, ...]) -> np.ndarray:
+    return embedder.encode(list(texts)) if texts else np.zeros((0, 384), np.float32)
 
 
 def _unsupported(sents: list[str], known: list) -> int:

@@ -31,7 +31,7 @@ class RedFlagHit(BaseModel):
 class Check(BaseModel):
     """One signal that decided the grade, shown so the user knows how far to trust the number."""
 
-    name: Literal["meaning", "terms", "facts", "misconceptions", "honesty", "model", "exemplars"]
+    name: Literal["meaning", "terms", "facts", "misconceptions", "honesty", "subject", "model", "exemplars"]
     summary: str = Field(description="what it found, in a short sentence")
     confidence: float = Field(ge=0, le=1, description="how much this signal is to be trusted on this answer")
 

@@ -80,6 +80,15 @@ def test_generic_padding_does_not_buy_a_better_grade(graded, grader, kb, answers
             assert after <= before + 0.6, (qid, kind, before, after)
 
 
+def test_an_answer_to_another_question_scores_low_and_the_card_names_that_question(grader, kb, answers):
+    asked, answered = kb.question("cuda_gpu-02"), kb.question("profiling-02")
+    own = grader.grade_question(answered, answers[("profiling-02", "paraphrase")].answer)
+    other = grader.grade_question(asked, answers[("profiling-02", "paraphrase")].answer)
+    assert next(c for c in own.checks if c.name == "subject").summary == "answers the question asked"
+    assert "reads closer to another question" in next(c for c in other.checks if c.name == "subject").summary
+    assert other.score <= 1.0 < own.score
+
+
 def test_a_misconception_marks_its_key_point_contradicted_with_quote_and_correction(grader, kb):
     q = next(q for q in kb.questions for k in q.key_points if k.misconceptions)
     kp_i, kp = next((i, k) for i, k in enumerate(q.key_points) if k.misconceptions)

@@ -18,10 +18,11 @@ from interviewer.prompts import render
 MIN_CHARS, MAX_CHARS = 20, 320
 # Two short sentences are about 40 tokens; the cap bounds the time to the last token (goal: <= 5 s on 2 cores).
 MAX_TOKENS = 64
-# The candidate's words the model reacts to: the sentences of the answer nearest the key point, at most this long,
-# so that the part of the prompt evaluated after the grade stays short (goal: first token <= 1.5 s after it).
-SAID_CHARS = 280
-SAID_SENTENCES = 2
+# The candidate's words the model reacts to: the sentence of the answer nearest the key point, at most this long,
+# so that the part of the prompt evaluated after the grade stays short (goal: first token <= 1.5 s after it). The
+# 1.5B quoted whatever it was shown in full: with two sentences (280 chars) its follow-ups ran past the token cap.
+SAID_CHARS = 200
+SAID_SENTENCES = 1
 # Cosine (all-MiniLM-L6-v2) of the question to the key point or to the bank's follow-up, whichever is higher. On the
 # 48 weak dev answers, with the answer's first sentence quoted before each follow-up of its item as a stand-in for a
 # model's wording (eval.simulate.on_point_separation), 0.5 keeps 93% of the questions on their point and 27% of
@@ -34,7 +35,7 @@ LEAK_NGRAM = 4
 # Words that name the act of quoting, not the candidate's claim.
 _QUOTING = {"said", "mentioned", "answer", "answered", "stated", "claimed", "explain", "described", "told"}
 _NUM = re.compile(r"\d+(?:\.\d+)?")
-_LABEL = re.compile(r'^\s*(?:(?:follow[- ]up|question|interviewer)(?: question)?\s*:\s*)?["“\'\s]*', re.I)
+_LABEL = re.compile(r'^\s*(?:(?:your\s+)?(?:follow[- ]up|question|interviewer)(?: question)?\s*:\s*)?["“\'\s]*', re.I)
 
 
 @dataclass
@@ -78,11 +79,9 @@ def prefix(question: str) -> str:
 
 def messages(system: str, t: Target) -> list[dict[str, str]]:
     """The chat: the persona's system prompt (with the JD/CV context), then the question, the candidate's words
-    and the key point with the bank's follow-up."""
-    from interviewer.session import point_topic
-
-    user = prefix(t.question) + "\n" + render("follow_up_target", said=t.said, topic=point_topic(t.point),
-                                              point=t.point.point, follow_up=t.bank.question)
+    and the bank's follow-up. The key point itself stays out of the prompt: shown to the model, even marked secret,
+    its numbers and terms reached the question (the leak check caught them)."""
+    user = prefix(t.question) + "\n" + render("follow_up_target", said=t.said, follow_up=t.bank.question)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -113,7 +112,8 @@ def leak(text: str, t: Target) -> str:
 
 
 def _content(ws: list[str]) -> list[str]:
-    return [w for w in ws if len(w) > 3 and w not in FUNCTION and w not in _QUOTING]
+    # a number is content however short: "128 GB/s" names the candidate's claim as well as any phrase does
+    return [w for w in ws if (len(w) > 3 or _NUM.search(w)) and w not in FUNCTION and w not in _QUOTING]
 
 
 def names_claim(text: str, said: str) -> bool:

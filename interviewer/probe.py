@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
 import time
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,7 @@ JUDGE_PASS_SHARE = 0.85
 FEATURES = ("judge", "follow_ups", "corrections")
 # What each feature's probe depends on besides the cases: a change to any of them reruns the probe.
 _SOURCES = ["probe.py", "judge.py", "follow_up.py", "correction.py"]
+_PROMPTS = ["judge", "probe", "follow_up", "correction"]
 
 
 class ProbeFeature(BaseModel):
@@ -101,17 +103,24 @@ def load_cases(path: Path = CASES_FILE) -> ProbeCases:
 
 
 def probe_judge(llm, cases: ProbeCases | None = None) -> ProbeFeature:
-    """The judge's share of known judgements right (yes / no / contradicted); on at JUDGE_PASS_SHARE."""
+    """The judge's share of known judgements right (yes / no / contradicted); on at JUDGE_PASS_SHARE. Stops at the
+    miss that puts the pass mark out of reach: each judgement costs two model calls at load, and the judgements
+    left could not change the outcome."""
     cases = cases or load_cases()
+    points = [(c, p) for c in cases.judge for p in c.points]
+    need = math.ceil(JUDGE_PASS_SHARE * len(points))
     passed = total = 0
-    for c in cases.judge:
-        for p in c.points:
-            total += 1
-            passed += judge_point(llm, c.question, c.answer, p.point).label == p.expected
-    ok = passed >= JUDGE_PASS_SHARE * total
+    for c, p in points:
+        total += 1
+        passed += judge_point(llm, c.question, c.answer, p.point).label == p.expected
+        if total - passed > len(points) - need:
+            break
+    ok = passed >= need
+    stopped = f"; stopped after {total - passed} misses: {need}/{len(points)} out of reach" \
+        if total < len(points) else ""
     return ProbeFeature(enabled=ok, passed=passed, total=total,
                         reason=f"probe: {passed}/{total} judgements right, "
-                        f"{'at least' if ok else 'below'} {JUDGE_PASS_SHARE:.0%}")
+                        f"{'at least' if ok else 'below'} {JUDGE_PASS_SHARE:.0%}{stopped}")
 
 
 def _delegated(module: str, *args) -> ProbeFeature:
@@ -148,7 +157,8 @@ def probe_version() -> str:
     """A hash of the cases, the probe prompts and the probing code: the cache holds only for the same probe."""
     h = hashlib.sha256(CASES_FILE.read_bytes())
     here = Path(__file__).parent
-    for p in sorted(PROMPT_DIR.glob("judge_*.md")) + sorted(PROMPT_DIR.glob("probe_*.md")) + [here / s for s in _SOURCES]:
+    prompts = [p for kind in _PROMPTS for p in sorted(PROMPT_DIR.glob(f"{kind}_*.md"))]
+    for p in prompts + [here / s for s in _SOURCES]:
         if p.is_file():
             h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()[:16]

@@ -4,7 +4,7 @@ asked. Unit tests script the model's output; the session test runs the real defa
 
 import pytest
 
-from interviewer.follow_up import Target, Writer, check, clean, leak, names_claim, restates
+from interviewer.follow_up import Target, Writer, check, clean, leak, messages, names_claim, restates
 from interviewer.knowledge import FollowUp, KeyPoint
 from interviewer.probe import Capabilities, ProbeFeature
 from interviewer.session import REPLACE, fold_chunk
@@ -71,6 +71,12 @@ def test_a_follow_up_naming_the_claim_and_aimed_at_the_point_is_asked_as_written
     assert w.text == GOOD and shown == GOOD
 
 
+def test_the_key_point_stays_out_of_the_prompt_and_the_bank_follow_up_is_in_it():
+    prompt = " ".join(m["content"] for m in messages("system", TARGET))
+    assert TARGET.bank.question in prompt and TARGET.said in prompt
+    assert TARGET.point.point not in prompt and "63" not in prompt and "bidirectional" not in prompt
+
+
 def test_a_label_quotes_and_a_closing_remark_are_dropped():
     assert clean('Follow-up question: "You said X; why?" This helps me judge.') == "You said X; why?"
 
@@ -88,6 +94,7 @@ def test_leaks_are_numbers_terms_and_phrases_the_candidate_and_the_bank_never_us
 def test_naming_a_claim_needs_a_content_phrase_of_the_candidates_words():
     assert names_claim("You said loading is never the bottleneck; why not?", TARGET.said + " loading is never")
     assert not names_claim("You said something about the bus; why?", TARGET.said)
+    assert names_claim("You said the figure you quoted is 128 GB/s; what changes?", TARGET.said)  # their number
 
 
 def test_restating_the_answer_is_not_a_question_about_it():

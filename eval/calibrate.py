@@ -175,5 +175,5 @@ def run(saf_dir=None, verbose=True, write=True, grid=True) -> dict:
     if write:
         save_calibration(cal)
     out = {"n": int(len(yn)), "questions": len(qs), "cv": cal.cv, "knn_k": k, "knn_temp": t, "krr_gamma": g,
-           "krr_lambda": l, "tok_demote": demote, "tok_recall_pearson_by_demote": by_demote, "llm_weight": cal.llm_weight, "seconds": round(time.perf_counter() - t0, 1)}
+           "krr_lambda": l, "tok_demote": demote, "tok_recall_pearson_by_demote": by_demote, "seconds": round(time.perf_counter() - t0, 1)}
     return out

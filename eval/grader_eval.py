@@ -47,24 +47,21 @@ def load_dataset(dataset: str, split: str, saf_dir: str | None):
 
 
 def make_grader(scorer_kind: str):
+    """The grader alone ("embedding"), the model's judgement alone on each key point ("llm"), or both at the
+    weight fitted for the configured model ("hybrid"; 0 without a fit, which is the embedding grade). The model's
+    judgement reads key points: rubrics graded from many exemplars (SAF unseen_answers) do not use it."""
     from interviewer.grader import Grader
 
     emb = cached_embedder()
     if scorer_kind == "embedding":
         return Grader(emb, llm=None, use_llm=False), "none"
+    from interviewer.judge import fitted_weight
     from interviewer.llm import load_llm
 
     st = settings()
     llm = load_llm(st)
-    g = Grader(emb, llm=llm, use_llm=True)
-    if scorer_kind == "llm":
-        g.use_llm = True
-        g.scorer.cal = g.scorer.cal.model_copy(update={"llm_weight": 1.0})
-    elif scorer_kind == "hybrid":
-        g.use_llm = True
-        if g.scorer.cal.llm_weight <= 0:
-            # the calibrated weight is 0 (the model does not help on training CV): hybrid then equals embedding
-            g.use_llm = False
+    g = Grader(emb, llm=llm, judge_weight=0.0)
+    g.set_judge(1.0 if scorer_kind == "llm" else fitted_weight(st, llm))
     return g, str(st.model_path().name if not st.llm_url else st.llm_url)
 
 

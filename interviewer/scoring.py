@@ -78,7 +78,6 @@ class Calibration(BaseModel):
     features: list[str]
     with_exemplars: list[float]
     without_exemplars: list[float]
-    llm_weight: float = 0.0
     covered: float = 0.55
     partial: float = 0.3
     sim_lo: float = 0.25
@@ -392,12 +391,10 @@ class Scorer:
             feats.update(self._lex_features(rubric, answer, exclude_exemplar))
         return Signals(feats, confs, evid)
 
-    def combine(self, feats: dict[str, float], has_exemplars: bool, llm_yes: float | None = None) -> float:
+    def combine(self, feats: dict[str, float], has_exemplars: bool) -> float:
         """Calibrated score in 0-1."""
         w = self.cal.with_exemplars if has_exemplars else self.cal.without_exemplars
         s = sum(wi * feats.get(f, 0.0) for wi, f in zip(w, self.cal.features))
-        if llm_yes is not None and self.cal.llm_weight:
-            s = (1 - self.cal.llm_weight) * s + self.cal.llm_weight * llm_yes
         return float(min(1.0, max(0.0, s)))
 
 

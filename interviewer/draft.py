@@ -174,16 +174,22 @@ def cv_lines(cv: CV, about: str) -> str:
 # --------------------------------------------------------------------------- asking the model
 
 
-def ask(llm: LLM, prompt: str, schema: type[BaseModel], max_tokens: int) -> BaseModel:
-    """The model's schema-constrained reply, retried once with the error; ModelError after the last attempt."""
+def ask(llm: LLM, prompt: str, schema: type[BaseModel], max_tokens: int, build=None):
+    """The model's schema-constrained reply, made into the bank's object by `build` when given; a reply that is
+    not valid JSON, or that the bank's rules refuse (an empty red flag, a short model answer), is asked for again
+    once with the error. The last attempt's ValidationError (naming the field) or a ModelError is raised."""
     messages = [{"role": "system", "content": "You reply with JSON only."}, {"role": "user", "content": prompt}]
     err: Exception | None = None
     for _ in range(ATTEMPTS):
         try:
-            return llm.json(messages, schema, max_tokens=max_tokens)
-        except ModelError as e:
+            reply = llm.json(messages, schema, max_tokens=max_tokens)
+            return build(reply) if build else reply
+        except (ModelError, ValidationError) as e:
             err = e
-            messages = messages[:2] + [{"role": "user", "content": prompts.render("draft_retry", error=str(e)[:300])}]
+            msg = _field_errors(e) if isinstance(e, ValidationError) else str(e)
+            messages = messages[:2] + [{"role": "user", "content": prompts.render("draft_retry", error=msg[:300])}]
+    if isinstance(err, ValidationError):
+        raise err
     raise ModelError(f"no valid {schema.__name__} after {ATTEMPTS} attempts: {err}")
 
 
@@ -229,18 +235,18 @@ def draft_item(llm: LLM, jd: JobDescription, cv: CV, item: Item, kind: str, prio
     row = question = None
     cv_ids = {it.id for a in cv.areas for it in a.items}
     try:
-        rd = ask(llm, prompts.render("draft_match_row", title=jd.title, item_id=item.id, kind=kind,
-                                     item=item.text, cv=cv_lines(cv, item.text)), RowDraft, ROW_TOKENS)
-        row, cited = build_row(item, rd, cv_ids)
+        row, cited = ask(llm, prompts.render("draft_match_row", title=jd.title, item_id=item.id, kind=kind,
+                                             item=item.text, cv=cv_lines(cv, item.text)), RowDraft, ROW_TOKENS,
+                         build=lambda d: build_row(item, d, cv_ids))
         res.row = True
     except (ModelError, ValidationError) as e:
         res.errors.append(f"match row: {_field_errors(e) if isinstance(e, ValidationError) else e}")
     if row is not None:
         try:
-            qd = ask(llm, prompts.render("draft_question", title=jd.title, item_id=item.id, item=item.text,
-                                         scope=row.scope, evidence=row.cv_evidence.en, match=row.match,
-                                         risk=row.risk.en), QuestionDraft, QUESTION_TOKENS)
-            question = build_question(item, prio, row, cited, qd, mark)
+            question = ask(llm, prompts.render("draft_question", title=jd.title, item_id=item.id, item=item.text,
+                                               scope=row.scope, evidence=row.cv_evidence.en, match=row.match,
+                                               risk=row.risk.en), QuestionDraft, QUESTION_TOKENS,
+                           build=lambda d: build_question(item, prio, row, cited, d, mark))
             res.question = True
         except (ModelError, ValidationError) as e:
             res.errors.append(f"question: {_field_errors(e) if isinstance(e, ValidationError) else e}")

@@ -87,12 +87,22 @@ def test_an_item_the_model_cannot_draft_is_named_and_the_valid_ones_are_kept(tmp
     assert "did not return JSON" in llm.prompts[2][-1]["content"]
 
 
-def test_a_question_that_breaks_the_bank_rules_is_a_failure_naming_the_field(tmp_path):
+def test_a_question_that_breaks_the_bank_rules_twice_is_a_failure_naming_the_field(tmp_path):
     short = {**QUESTION, "model_answer": "Too short."}
-    rep = draft_bank(scripted(1, questions=[short]), JD, CV, tmp_path / "d", limit=1)
+    llm = scripted(1, questions=[short, short])
+    rep = draft_bank(llm, JD, CV, tmp_path / "d", limit=1)
     assert rep.items[0].row and not rep.items[0].question
     assert "model_answer" in rep.items[0].errors[0]
+    # the second attempt was told which field the bank refused
+    assert "model_answer" in llm.prompts[2][-1]["content"]
     assert load_knowledge(tmp_path / "d").questions == []
+
+
+def test_a_refused_field_is_asked_for_again_and_the_corrected_reply_is_kept(tmp_path):
+    no_flag = {**QUESTION, "red_flag": ""}
+    rep = draft_bank(scripted(1, questions=[no_flag, QUESTION]), JD, CV, tmp_path / "d", limit=1)
+    assert rep.items[0].question and not rep.items[0].errors
+    assert len(load_knowledge(tmp_path / "d").questions) == 1
 
 
 def test_nothing_valid_is_an_error_naming_each_item_and_leaves_no_folder(tmp_path):

@@ -178,12 +178,16 @@ class LexIndex:
         return self.mat @ self.vec_tokens(lex_tokens(text))
 
 
+EMB_CACHE, TOK_CACHE = 50000, 20000  # texts whose vectors / word-piece vectors a Scorer keeps
+
+
 def fill_cache(cache: dict, texts: list[str], compute, cap: int | None = None) -> list:
     """The cached value of each text, computing the missing ones in one batch (the cache starts over past cap)."""
     missing = [t for t in dict.fromkeys(texts) if t not in cache]
     if missing:
         if cap and len(cache) + len(missing) > cap:
             cache.clear()
+            missing = list(dict.fromkeys(texts))  # the ones cached a moment ago are gone too
         cache.update(zip(missing, compute(missing)))
     return [cache[t] for t in texts]
 
@@ -220,14 +224,14 @@ class Scorer:
         self._tok_cache: dict[str, tuple] = {}
 
     def _emb(self, texts: list[str]) -> np.ndarray:
-        vecs = fill_cache(self._cache, texts, self.embedder.encode, cap=50000)
+        vecs = fill_cache(self._cache, texts, self.embedder.encode, cap=EMB_CACHE)
         if not vecs:
             return np.zeros((0, self._dim), np.float32)
         self._dim = len(vecs[0])
         return np.stack(vecs)
 
     def _tok(self, texts: list[str]) -> list[tuple]:
-        return fill_cache(self._tok_cache, texts, self.embedder.token_vectors, cap=20000)
+        return fill_cache(self._tok_cache, texts, self.embedder.token_vectors, cap=TOK_CACHE)
 
     def warm(self, texts: list[str], with_tokens: list[str] = ()) -> None:
         """Cache the vectors of texts and the word-piece vectors of with_tokens, from one forward pass per text
@@ -244,14 +248,9 @@ class Scorer:
         if not need:
             return
         vecs, toks = both(need)
-        if len(self._cache) + len(need) > 50000:
-            self._cache.clear()
-        if len(self._tok_cache) + len(need) > 20000:
-            self._tok_cache.clear()
-        for t, v, tk in zip(need, vecs, toks):
-            self._cache[t] = v
-            if t in tok:
-                self._tok_cache[t] = tk
+        got, got_tok = dict(zip(need, vecs)), dict(zip(need, toks))
+        fill_cache(self._cache, need, lambda m: [got[t] for t in m], cap=EMB_CACHE)
+        fill_cache(self._tok_cache, [t for t in need if t in tok], lambda m: [got_tok[t] for t in m], cap=TOK_CACHE)
 
     def tok_recall(self, rubric: Rubric, answer: str) -> float:
         """Token recall of the best reference, rescaled so that restating the question scores 0 and the

@@ -8,7 +8,7 @@ import pytest
 from interviewer.claims import split_sentences
 from interviewer.injection import strip_injections
 from interviewer.scoring import (DEFAULT_CALIBRATION, FEATURES, Calibration, KeyPointSpec, LexIndex, Rubric, Scorer,
-                                 content_terms, load_calibration)
+                                 content_terms, fill_cache, load_calibration)
 
 
 class FakeEmbedder:
@@ -149,3 +149,8 @@ def test_token_recall_ranks_a_paraphrase_above_an_off_topic_answer(embedder):
     pieces, vecs = embedder.token_vectors(["ring all-reduce"])[0]
     assert len(pieces) == len(vecs) and pieces[0] == "[CLS]"
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+
+
+def test_a_full_cache_starts_over_and_still_returns_every_value():
+    cache = {"a": 97}
+    assert fill_cache(cache, ["a", "b"], lambda missing: [ord(t) for t in missing], cap=1) == [97, 98]

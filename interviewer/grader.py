@@ -203,7 +203,6 @@ class Grader:
         self.use_llm = use_llm and llm is not None and self.judge_weight > 0
         self.max_answer_chars = max_answer_chars
         self._cases: dict[tuple, dict] = {}
-        self._bank: tuple[list[Question], np.ndarray] | None = None
 
     @property
     def name(self) -> str:
@@ -377,10 +376,8 @@ class Grader:
 
     def _bank_vectors(self) -> tuple[list[Question], np.ndarray]:
         """Every bank question with its model answer's vector (seconds on 2 cores: once per embedder and bank)."""
-        if self._bank is None:
-            qs = list(self.kb.questions) if self.kb is not None else []
-            self._bank = (qs, _encoded(self.embedder, tuple(q.model_answer for q in qs)))
-        return self._bank
+        qs = list(self.kb.questions) if self.kb is not None else []
+        return qs, _encoded(self.embedder, tuple(q.model_answer for q in qs))
 
     def _elsewhere(self, case: Case, a_vec) -> tuple[float, str]:
         """How much closer the answer is to another bank question's model answer than to its own (0-1, 1 at
@@ -419,7 +416,7 @@ class Grader:
         claimed = " ".join(s for s, w in zip(sents, weights) if w >= 0.5)  # terms count only in statements
         kp_feats, contradicted, by_meaning, evidence, facts_checked = [], [], [], [], []
         # how close each sentence comes to any point or reference sentence: only words on the rubric's subject
-        # count as length (three sentences of generic padding once lifted a partial answer from 1.9 to 3.3)
+        # count as length (three sentences of generic padding once lifted a partial answer from 1.9 to 3.1)
         relevance = (s_vecs @ ref_vecs.T).max(axis=1) if len(sents) and len(ref_vecs) else np.zeros(len(sents))
         for k, kv, av in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"]):
             if len(sents):

@@ -1,4 +1,4 @@
-"""python -m eval grader|calibrate|train-grader|llm-weight|injection|simulate|bench|render [--json]"""
+"""python -m eval grader|calibrate|train-grader|llm-weight|injection|robustness|simulate|bench|render [--json]"""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def main(argv=None) -> int:
     i.add_argument("--knowledge", default=None)
     i.add_argument("--questions", type=int, default=None, help="use at most this many bank questions")
 
+    rb = sub.add_parser("robustness", help="generic padding and answers to another question, on dev answers")
+
     s = sub.add_parser("simulate", help="scripted candidates over whole interviews")
     s.add_argument("--questions", type=int, default=10)
     s.add_argument("--model", type=Path, default=None, help="GGUF: measure its answer-aware follow-ups and "
@@ -66,7 +68,7 @@ def main(argv=None) -> int:
                     help="time decoding options one at a time instead (all, or the named ones; eval.asr.OPTIONS) "
                          "into eval/results/asr_options.json")
 
-    for p in (g, c, tg, lw, pr, i, s, b):
+    for p in (g, c, tg, lw, pr, i, rb, s, b):
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         p.add_argument("--out", default=None, help="result file (default eval/results/<name>.json)")
     a = ap.parse_args(argv)
@@ -117,6 +119,12 @@ def main(argv=None) -> int:
 
         res = injection.run(a.knowledge, a.questions)
         write_result("injection", res, a.out)
+        _emit(res, a.json)
+    elif a.cmd == "robustness":
+        from eval import robustness
+
+        res = robustness.run()
+        write_result("robustness", res, a.out)
         _emit(res, a.json)
     elif a.cmd == "simulate":
         from eval import simulate

@@ -5,6 +5,7 @@ injections ignored (and said so), schema, evidence quotes that are substrings, s
 import pytest
 
 from eval.interview import load_items
+from eval.robustness import PADDING
 from interviewer.grader import Grader
 from interviewer.models import Grade
 
@@ -64,11 +65,6 @@ def test_an_overclaim_costs_at_least_a_point_against_its_twin_and_is_flagged(gra
         assert over.red_flags, qid
         assert over.score <= para.score - 1.0, (qid, over.score, para.score)
         assert over.sub_scores.honesty_boundary < para.sub_scores.honesty_boundary
-
-
-PADDING = (" In my experience it is important to think carefully about the whole system, to talk to the users and"
-           " to keep the design simple. I have worked on many projects like this one and I always learn from my"
-           " colleagues. Good communication in the team is key, and careful planning helps a lot.")
 
 
 def test_generic_padding_does_not_buy_a_better_grade(graded, grader, kb, answers):

@@ -167,7 +167,8 @@ _WORD_UNITS = [
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS if u), key=len, reverse=True))
 _WORD_ALT = "|".join(w for w, _ in _WORD_UNITS)
 _NUM = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<k>\s?[kKM](?![a-zA-Z]))?\s?"
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<k>\s?[kKM](?![a-zA-Z])|\s(?:thousand|million|billion)\b)?\s?"
     r"(?:(?P<unit>" + _UNIT_ALT + r")(?![a-zA-Z])|(?P<word>" + _WORD_ALT + r")\b|(?P<g>G)\b)?",
     re.I,
 )
@@ -179,6 +180,16 @@ class Quantity:
     dim: str
     text: str
     start: int
+    step: float = 0.0  # half the last stated digit, in the base unit: "8 ms" stands for 7.5-8.5 ms
+    # False for a limit ("slower than 40 ms", "at least 2x") or a factor of a product ("2·32·8 bytes"): not a
+    # value the sentence states for anything
+    claim: bool = True
+
+
+_MULTIPLIER = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+_BOUND = re.compile(r"(\bthan|\bat (least|most)|\bup to|\bover|\bunder|\bbelow|\babove|\bexceeds?|[<>≤≥])\s*"
+                    r"(about |around |roughly |~)?$|([·×*]|\bx|\btimes)\s*$", re.I)
+_FACTOR = re.compile(r"\s*([·×*]|x\s|times\b)", re.I)
 
 
 def unit_of(unit: str) -> tuple[str, float]:
@@ -196,22 +207,28 @@ def quantities(sentence: str) -> list[Quantity]:
     """Every number in the sentence with its unit, converted to the unit's base (GB/s -> B/s, ms -> s)."""
     out = []
     for m in _NUM.finditer(sentence):
-        v = float(m.group("num").replace(",", ""))
-        k = (m.group("k") or "").strip()
-        if k:
-            v *= 1e3 if k.lower() == "k" else 1e6
+        num = m.group("num").replace(",", "")
+        v = float(num)
+        k = (m.group("k") or "").strip().lower()
+        mult = _MULTIPLIER.get(k, 1.0)
+        v *= mult
         if m.group("unit"):
             raw = m.group("unit")
             dim, f = _UNITS[raw.lower()]
             if re.fullmatch(r"[GMT]b(/s|ps)", raw):  # a lower-case b after an upper-case prefix is bits: Gb/s
                 dim, f = _UNITS[raw[0].lower() + "bps"]
+            elif raw == "B" and not k and sentence[m.end("num"):m.end("num") + 1] == "B":
+                dim, f = "params", 1e9  # "8B", "Llama-3-70B": a model's size in parameters, not bytes
         elif m.group("word"):
             dim, f = unit_of(m.group("word"))
         elif m.group("g"):  # "400G" NICs and ports are gigabits per second
             dim, f = _UNITS["gbps"]
         else:
             dim, f = "", 1.0
-        out.append(Quantity(value=v * f, dim=dim, text=m.group(0).strip(), start=m.start()))
+        decimals = len(num.split(".")[1]) if "." in num else 0
+        out.append(Quantity(value=v * f, dim=dim, text=m.group(0).strip(), start=m.start(),
+                            step=0.5 * 10 ** -decimals * mult * f,
+                            claim=not (_BOUND.search(sentence[:m.start()]) or _FACTOR.match(sentence, m.end()))))
     return out
 
 
@@ -224,15 +241,45 @@ class FactCheck:
     expected: str
 
 
+def _term_spans(sentence: str, term: str) -> list[tuple[int, int]]:
+    """Where the term stands as a whole word or phrase ("ll" is not in "ll128")."""
+    rx = r"(?<![a-z0-9])" + re.escape(term.lower()) + r"(?![a-z0-9])"
+    return [m.span() for m in re.finditer(rx, sentence.lower())]
+
+
 def _mentions(sentence: str, term: str) -> bool:
-    """The term as a whole word or phrase ("ll" is not in "ll128")."""
-    return re.search(r"(?<![a-z0-9])" + re.escape(term.lower()) + r"(?![a-z0-9])", sentence.lower()) is not None
+    return bool(_term_spans(sentence, term))
+
+
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:so|which|while|whereas|but)\s+", re.I)
+
+
+def _stated(fact, sentence: str, terms: list[str], dim: str) -> list[Quantity]:
+    """The numbers of the fact's dimension that the sentence states for it: those in the clauses naming one of its
+    terms when there are any ("16 banks of 8 bytes, so pad the tile to [32][33]" states 16 banks, not 32), else
+    every such number in the sentence."""
+    def same(q: Quantity) -> bool:
+        return q.dim == dim and (dim or q.text.replace(",", "").replace(".", "").isdigit())
+
+    # a number inside a term ("80 layers") says which fact is meant, not its value
+    inside = [span for t in terms for span in _term_spans(sentence, t)]
+    every = [q for q in quantities(sentence) if same(q) and not any(a <= q.start < b for a, b in inside)]
+    if not terms or len(every) < 2:
+        return every
+    named, start = [], 0
+    for piece in _CLAUSE.split(sentence):
+        at = sentence.find(piece, start)
+        start = at + len(piece)
+        if any(_mentions(piece, t) for t in terms):
+            named += [q for q in every if at <= q.start < at + len(piece)]
+    return named or every
 
 
 def check_fact(fact, sentences: list[str]) -> FactCheck | None:
-    """Find the fact's number in the sentences that name it (one of its terms, or its name's words): any number
-    of the same dimension within tolerance confirms it; numbers of that dimension all outside tolerance contradict it;
-    no such number leaves it unchecked (None)."""
+    """Find the fact's number in the sentences that name it (one of its terms, or its name's words): a number of
+    the same dimension within tolerance (or within the rounding of the digits stated: "8 ms" for 8.3 ms) confirms
+    it; numbers all outside it contradict it, unless stated as a bound ("slower than 40 ms"); no such number leaves
+    it unchecked (None)."""
     dim, f = unit_of(fact.unit)
     target, tol = fact.value * f, max(fact.tolerance * f, abs(fact.value * f) * 1e-6)
     terms = [t.lower() for t in (fact.terms or [])] or [w for w in words(fact.name) if len(w) > 3 and w not in FUNCTION]
@@ -241,13 +288,14 @@ def check_fact(fact, sentences: list[str]) -> FactCheck | None:
     for s in sentences:
         if terms and not any(_mentions(s, t) for t in terms):
             continue
-        qs = [q for q in quantities(s) if q.dim == dim and (dim or q.text.replace(",", "").replace(".", "").isdigit())]
+        qs = _stated(fact, s, terms, dim)
         if not qs:
             continue
-        if any(abs(q.value - target) <= tol for q in qs):
-            return FactCheck(fact.name, "confirmed", s, next(q.text for q in qs if abs(q.value - target) <= tol),
-                             expected)
-        if wrong is None and asserted(s, qs[0].start):
+        close = [q for q in qs if abs(q.value - target) <= max(tol, q.step) * (1 + 1e-9)]
+        if close:
+            return FactCheck(fact.name, "confirmed", s, close[0].text, expected)
+        qs = [q for q in qs if q.claim]
+        if wrong is None and qs and asserted(s, qs[0].start):
             closest = min(qs, key=lambda q: abs(q.value - target))
             wrong = FactCheck(fact.name, "contradicted", s, closest.text, expected)
     return wrong

@@ -94,3 +94,26 @@ def test_a_fact_is_unchecked_when_the_answer_never_states_it():
 
 def test_a_negated_wrong_number_does_not_contradict():
     assert check_fact(GEN5, ["Gen5 x16 is not 128 GB/s per direction; that is the bidirectional total."]) is None
+
+
+BANKS = Fact(name="shared memory banks", value=32, unit="", tolerance=0, terms=["banks"])
+CYCLE = Fact(name="cycle time at 120 Hz", value=8.3, unit="ms", tolerance=0.1, terms=["cycle"])
+KV = Fact(name="KV bytes per token", value=128, unit="KiB", tolerance=4, terms=["per token", "llama-3-8b"])
+
+
+def test_the_number_a_clause_states_for_the_fact_is_checked_not_any_number_of_the_sentence():
+    c = check_fact(BANKS, ["Shared memory has 16 banks of 8 bytes, so you pad the tile to [32][34]."])
+    assert c.status == "contradicted" and c.said == "16"
+
+
+def test_a_rounded_number_within_its_last_digit_confirms_the_fact():
+    assert check_fact(CYCLE, ["At 120 Hz you have about 8 ms per cycle."]).status == "confirmed"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Recomputing is clearly slower than 40 ms per cycle.",  # a bound, not a value
+    "Llama-3-8B stores 2·32·8·128·2 bytes per token.",  # factors of a product
+    "Llama-3-8B is an 8B model, so per token the cache is large.",  # 8B: parameters, not bytes
+])
+def test_bounds_factors_and_model_sizes_do_not_contradict_a_fact(sentence):
+    assert check_fact(CYCLE if "cycle" in sentence else KV, [sentence]) is None

@@ -13,7 +13,7 @@ from eval.interview import load_items
 from interviewer.grader import (ANSWER_FEATURES, ANSWER_SIGNS, DEFAULT_MODEL, KP_FEATURES, STATUSES, Grader,
                                 GraderModel, save_model)
 
-C_GRID = [0.1, 0.3, 1.0, 3.0, 10.0]
+C_GRID = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 ALPHA_GRID = [0.1, 0.3, 1.0, 3.0, 10.0]
 MARGIN_GRID = [0.02, 0.05, 0.08, 0.12, 0.16, 1.0]
 GOLD_BANDS = {"strong": 4.0, "solid": 3.0, "weak": 1.5}  # the verdict a strict interviewer's score falls in
@@ -131,6 +131,15 @@ def _bands(pred, gold) -> dict[str, float]:
     return {k: round(v, 2) for k, v in best.items()} | {"agreement": best_acc}
 
 
+def _per_kind(items, pred) -> dict[str, list[float]]:
+    """[cross-validated mean score, strict interviewer's mean] per kind of answer (follow-ups apart)."""
+    out = {}
+    for kind in dict.fromkeys(("follow_up" if it.follow_up is not None else it.kind) for it in items):
+        sel = [i for i, it in enumerate(items) if ("follow_up" if it.follow_up is not None else it.kind) == kind]
+        out[kind] = [round(float(np.mean(pred[sel])), 2), round(float(np.mean([items[i].score for i in sel])), 2)]
+    return out
+
+
 def run(write: bool = True, verbose: bool = True) -> dict:
     from eval.grader_eval import cached_embedder
     from interviewer.knowledge import default_knowledge_dir, load_knowledge
@@ -224,6 +233,7 @@ def run(write: bool = True, verbose: bool = True) -> dict:
                "misconception_margin": {str(k): v for k, v in cv_margin.items()},
                "answer_mae": {str(k): v for k, v in cv_alpha.items()}, "alpha": alpha,
                "calibrated_mae": round(float(np.mean(np.abs(cal - gold))), 3),
+               "calibrated_mean_per_kind": _per_kind(items, cal),
                "verdict_agreement": bands["agreement"], "searched_bands": searched},
     })
     if write:

@@ -90,14 +90,16 @@ _DID = (r"(ran|run|running|deployed|deploy|operated|operate|owned|own|led|lead|b
         r"managed|maintained|scaled|tuned|productioni[sz]ed|put\b[^.]{0,20}\binto production|drove|architected|"
         r"launched|benchmarked|qualified|debugged|was responsible for|in charge of|took\b[^.]{0,20}\bto production|"
         r"have been running|operating|moved|migrated|ported|wrote|implemented|integrated|optimi[sz]ed|measured|"
-        r"profiled|hit|cut)")
+        r"profiled|hit|cut|served|serve|serving|handled|handles|was the owner of|am the owner of|owner of|"
+        r"was on[- ]call|am on[- ]call|on[- ]call for|have (hands-on |deep |years of )*(?=(production|prod) experience))")
 _SCALE = (r"(\b\d[\d,]{2,}\+?[\s-]*([a-z0-9-]+[\s-]+){0,2}(h100s?|h200s?|a100s?|b200s?|gb200s?|gpus?|nodes?|servers?|"
           r"hosts?|ranks?|nics?|machines?)\b|"
           r"\b(hundreds|thousands|tens of thousands) of ([a-z0-9-]+ ){0,2}(h100s?|gpus?|nodes?|servers?|hosts?|ranks?|"
           r"machines?)\b|\bnvidia[- ]scale\b|\bat nvidia\b|\bhyperscale\b|\bdatacenter-scale\b|\bfleet\b|"
           r"\bsuperpod\b|\b\d+k[\s-]*gpus?\b|\b(hundred|thousand)[\s-]gpu\b)")
-_PROD = (r"(\bproduction\b|\bprod\b|\bat scale\b|\blive traffic\b|\bcustomers?\b|"
-         r"\bour\b[^.;]{0,30}\b(cluster|fleet|datacenter|data center)s?\b)")
+_PROD = (r"(\bproduction\b|\bprod\b|\bat scale\b|\blive traffic\b|\bcustomers?\b|\brollout\b|"
+         r"\b(millions|billions) of (requests|users|queries|tokens)\b|\brequests (per|a) (day|second)\b|"
+         r"\bour\b[^.;]{0,30}\b(cluster|fleet|datacenter|data center|serving stack|inference service)s?\b)")
 # the claim in either order: "I ran X in production" or "In production I ran X"
 SCALE_CLAIM = re.compile(_FIRST + r"[^.;]{0,80}?\b" + _DID + r"\b[^.;]{0,160}?" + _SCALE + "|" + _SCALE
                          + r"[^.;]{0,60}?" + _FIRST + r"[^.;]{0,40}?\b" + _DID + r"\b", re.I)

@@ -40,6 +40,10 @@ def test_a_following_retraction_unasserts_the_sentence():
     ("At my last job we deployed GPUDirect RDMA across 2,000 nodes.", "scale"),
     ("I owned the NCCL tuning for our 1,024-GPU training cluster.", "scale"),
     ("I ran NIXL in production for our disaggregated serving stack.", "production"),
+    ("I was the owner of the UCX rollout across the company.", "production"),
+    ("Our inference service, which I architected, handles millions of requests per day.", "production"),
+    ("I have hands-on production experience with UCX.", "production"),
+    ("I own the NIXL integration in our serving stack.", "production"),
 ])
 def test_experience_claims_are_caught_in_several_wordings(text, kind):
     hits = experience_claims(split_sentences(text))
@@ -51,6 +55,9 @@ def test_experience_claims_are_caught_in_several_wordings(text, kind):
     "I have not run UCX on thousands of GPUs; I know it from the docs and a two-node test.",
     "If I ran this in production I would watch the retry counters.",
     "Dynamo I have only studied.",
+    "I have hands-on experience with UCX from a two-node lab setup.",
+    "Production deployments usually serve millions of requests per day.",
+    "I have no production experience with NCCL, only microbenchmarks.",
 ])
 def test_honest_or_hypothetical_sentences_are_not_experience_claims(text):
     assert experience_claims(split_sentences(text)) == []

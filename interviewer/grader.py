@@ -328,6 +328,10 @@ class Grader:
                 ev = f.honest
             results.append(KeyPointResult(point=k.point, status=status, confidence=round(min(1.0, max(0.0, cov)), 3),
                                           evidence=ev if ev and ev in answer and status != "missed" else ""))
+        wrong_quotes = {r.evidence for r in results if r.status == "contradicted" and r.evidence}
+        for r in results:
+            if r.status != "contradicted" and r.evidence in wrong_quotes:
+                r.evidence = ""  # a sentence that states something wrong is never shown as evidence of a point
         af = self.answer_features(f, results)
         x = np.array([af[n] for n in m.answer_features])
         score = float(min(5.0, max(0.0, m.answer_intercept + x @ np.array(m.answer_coef))))
@@ -349,15 +353,25 @@ class Grader:
             key_points=results, red_flags=f.flags + f.overclaims, feedback="", improved_answer=case.improved,
             how_to_say=case.how_to_say.en if case.how_to_say else "",
             how_to_say_zh=case.how_to_say.zh if case.how_to_say else "", notes=list(notes), scorer=self.name,
-            ignored=list(ignored), verdict=self.verdict(score), checks=self._checks(case, f, results, probs),
+            ignored=list(ignored), verdict=self.verdict(score, wrong=bool(wrong), elsewhere=bool(f.elsewhere)),
+            checks=self._checks(case, f, results, probs),
         )
         grade.feedback = self._feedback(grade)
         return grade
 
-    def verdict(self, score: float) -> str:
+    def verdict(self, score: float, wrong: bool = False, elsewhere: bool = False) -> str:
+        """The words for the score's band; below "solid", what sank it when the grade knows (an answer that
+        states wrong things did answer the question, and is told so)."""
         b = self.model.bands
-        return ("Strong answer." if score >= b["strong"] else "Solid but incomplete." if score >= b["solid"]
-                else "Weak answer." if score >= b["weak"] else "Did not answer the question.")
+        if score >= b["strong"]:
+            return "Strong answer."
+        if score >= b["solid"]:
+            return "Solid but incomplete."
+        if wrong:
+            return "Gets key points wrong."
+        if elsewhere:
+            return "Answers a different question."
+        return "Weak answer." if score >= b["weak"] else "Did not answer the question."
 
     def _empty(self, case: Case, notes: list[str], ignored: list[Ignored]) -> Grade:
         hts = case.how_to_say

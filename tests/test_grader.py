@@ -83,6 +83,7 @@ def test_an_answer_to_another_question_scores_low_and_the_card_names_that_questi
     assert next(c for c in own.checks if c.name == "subject").summary == "answers the question asked"
     assert "reads closer to another question" in next(c for c in other.checks if c.name == "subject").summary
     assert other.score <= 1.0 < own.score
+    assert other.verdict == "Answers a different question."
 
 
 def test_a_misconception_marks_its_key_point_contradicted_with_quote_and_correction(grader, kb):
@@ -97,6 +98,9 @@ def test_a_misconception_marks_its_key_point_contradicted_with_quote_and_correct
     assert r.correction
     assert any(c.name == "misconceptions" for c in g.checks)
     assert g.sub_scores.technical_accuracy < 2.5
+    # a wrong answer did answer the question: the verdict says what sank it
+    assert g.score < 3 and g.verdict == "Gets key points wrong."
+    assert all(k.evidence != r.evidence for k in g.key_points if k.status != "contradicted")
 
 
 def test_a_wrong_number_contradicts_a_numeric_fact(grader, kb):

@@ -10,13 +10,14 @@ import time
 from dataclasses import dataclass, field
 
 from interviewer.claims import check_fact, quantities, split_sentences, words
-from interviewer.follow_up import decide, names_claim
+from interviewer.follow_up import LOOKUP_TOKENS, clip, decide, names_claim
 from interviewer.knowledge import Fact, KeyPoint
 from interviewer.prompts import render, template
 
 # One or two sentences: enough for "you said X; in fact Y", short enough to generate while the next question is read.
 MIN_CHARS, MAX_CHARS = 20, 420
-MAX_TOKENS = 80
+# Under 40 words is about 50 tokens; the 1.5B writes about 6 a second on 2 shared cores.
+MAX_TOKENS = 64
 # Every contradicted point and the most important missed one, but at most this many per answer: each costs a
 # generation (about 2-4 s for the 1.5B on 2 cores) while the candidate reads the next question.
 MAX_CORRECTIONS = 3
@@ -31,8 +32,15 @@ _CLAUSE = re.compile(r";|—|–|:\s|,\s*(?=(?:but|while|whereas|however|yet|alt
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 # How a correction opens, as the prompt asks: what the candidate said, or that they did not cover the point.
 _OPENS_SAID = re.compile(r"^you\b[^.;]{0,20}\b(said|stated|mentioned|claimed|wrote|answered|described)\b", re.I)
-_OPENS_MISSED = re.compile(r"^you (did not|didn't|did n't|never|left out|missed|omitted)\b", re.I)
+_OPENS_MISSED = re.compile(r"^(you (did not|didn't|did n't|never|left out|missed|omitted)|the point is)\b", re.I)
+# A missed point's opening, written into the model's turn where the backend continues a reply: told of both forms,
+# the 1.5B opened a missed point with "You said you did not mention ...", a quote the candidate never said. (Given
+# "You said" for a contradicted point, it wrote a colon, the whole quote and "This is true because ...": that
+# opening is left to the model.)
+OPEN_MISSED = "The point is"
 MAX_SENTENCES = 3
+# Where a correction is over: a blank line, or the prompt's facts and reference echoed.
+STOPS = ["\n\n", "\nFacts:", "\nReference:"]
 
 
 @dataclass
@@ -63,7 +71,7 @@ def reference_for(point: KeyPoint, reference: str) -> str:
 def targets(points: list[KeyPoint], results, reference: str) -> list[tuple[int, Target]]:
     """(index, target) of the key points to correct: every contradicted one with the candidate's quote, then the
     most important missed one (points are listed most important first), at most MAX_CORRECTIONS."""
-    out = [(i, Target(points[i], r.evidence, reference_for(points[i], reference)))
+    out = [(i, Target(points[i], clip(r.evidence), reference_for(points[i], reference)))
            for i, r in enumerate(results) if r.status == "contradicted" and r.evidence]
     missed = next((i for i, r in enumerate(results) if r.status == "missed"), None)
     if missed is not None:
@@ -71,12 +79,14 @@ def targets(points: list[KeyPoint], results, reference: str) -> list[tuple[int, 
     return out[:MAX_CORRECTIONS]
 
 
-def messages(t: Target) -> list[dict[str, str]]:
-    said = (f'The candidate said: "{t.said}"' if t.said else "The candidate did not cover this part.")
+def messages(t: Target, opening: str = "") -> list[dict[str, str]]:
+    """The chat: what the candidate said (a prompt of its own for a point they did not cover, which asks for no
+    quote), the rubric's point, facts and reference; last the opening of the model's reply, if any."""
     facts = "".join(f"- {_fact_text(f)}\n" for f in t.point.facts)
-    user = render("correction_user", said=said, point=t.point.point, facts=facts or "- (none)\n",
-                  reference=t.reference or "-")
-    return [{"role": "system", "content": template("correction_system")}, {"role": "user", "content": user}]
+    user = render("correction_user" if t.said else "correction_missed", said=t.said, point=t.point.point,
+                  facts=facts or "- (none)\n", reference=t.reference or "-")
+    out = [{"role": "system", "content": template("correction_system")}, {"role": "user", "content": user}]
+    return out + [{"role": "assistant", "content": opening}] if opening else out
 
 
 # --------------------------------------------------------------------------- checks
@@ -126,7 +136,8 @@ def check(text: str, t: Target) -> list[str]:
         out.append("not a short correction")
     if not (_OPENS_SAID if t.said else _OPENS_MISSED).match(text):
         out.append("does not open with what the candidate said" if t.said else "does not open with what was missed")
-    if not names_claim(text, " ".join([t.point.point, t.reference])):
+    # in words of the rubric's that the candidate did not say: a bare quote of a half-right answer says nothing true
+    if not names_claim(text, " ".join([t.point.point, t.reference]), besides=t.said):
         out.append("does not say what is true")
     bad = unsupported_numbers(text, t)
     if bad:
@@ -155,9 +166,16 @@ class Result:
 
 
 def write(llm, t: Target, max_tokens: int = MAX_TOKENS) -> Result:
-    """The model's correction, checked; text is empty when it failed (failures say why)."""
+    """The model's correction, checked; text is empty when it failed (failures say why). Its lines are joined: the
+    1.5B writes 'You said: "<quote>"' and 'What is true: ...' on lines of their own."""
     t0 = time.perf_counter()
-    raw = llm.chat(messages(t), max_tokens=max_tokens).strip().strip('"“”')
+    if getattr(llm, "continues_reply", False):  # drafts from the words it copies (the rubric's, the candidate's)
+        opening = "" if t.said else OPEN_MISSED
+        reply = opening + "".join(llm.stream_chat(messages(t, opening), max_tokens=max_tokens, stop=STOPS,
+                                                  lookup=LOOKUP_TOKENS))
+    else:
+        reply = llm.chat(messages(t), max_tokens=max_tokens, stop=STOPS)
+    raw = " ".join(reply.split()).strip('"“”')
     r = Result(raw=raw, failures=check(raw, t), conflicts=fact_conflicts(raw, t), seconds=time.perf_counter() - t0)
     if r.conflicts and not r.failures:  # cannot pass the number check, kept as a second guard
         r.failures = ["contradicts the rubric's facts: " + ", ".join(r.conflicts)]

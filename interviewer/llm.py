@@ -105,6 +105,9 @@ class LlamaCppLLM:
         self.prompt_lookup_tokens = max(0, settings.prompt_lookup_tokens)
         self.prompt_lookup_ngram = max(1, settings.prompt_lookup_ngram)
         self._formatter = _chat_formatter(self.llama)
+        # stream_chat continues a last assistant message and drafts from the prompt when asked (lookup); the chat
+        # template's own path renders that message as a whole turn and drafts nothing
+        self.continues_reply = self._formatter is not None
         self._grader: object | None = None
         self._saved_buf = None
         self.last_stats: dict = {}
@@ -135,9 +138,12 @@ class LlamaCppLLM:
     # ------------------------------------------------------------------ conversation (KV reuse)
 
     def prompt_tokens(self, messages: Messages) -> tuple[list[int], list[str]]:
-        """The chat prompt as tokens, rendered exactly as create_chat_completion renders it, and its stops."""
-        r = self._formatter(messages=messages)
-        toks = self.llama.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
+        """The chat prompt as tokens, rendered exactly as create_chat_completion renders it, and its stops. A last
+        assistant message is the opening of the reply: the model continues it (see continues_reply)."""
+        opening = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else None
+        r = self._formatter(messages=messages if opening is None else messages[:-1])
+        prompt = r.prompt if opening is None else r.prompt + opening
+        toks = self.llama.tokenize(prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
         stops = [] if r.stop is None else [r.stop] if isinstance(r.stop, str) else list(r.stop)
         return toks, stops
 
@@ -149,8 +155,10 @@ class LlamaCppLLM:
         return "".join(self.stream_chat(messages, max_tokens=max_tokens, stop=stop))
 
     def stream_chat(
-        self, messages: Messages, max_tokens: int = 256, stop: list[str] | None = None
+        self, messages: Messages, max_tokens: int = 256, stop: list[str] | None = None, lookup: int = 0
     ) -> Iterator[str]:
+        """lookup > 0: prompt-lookup drafts of up to that many tokens for this call (text that copies its prompt,
+        such as a follow-up quoting the candidate), whatever prompt_lookup_tokens says."""
         if self._formatter is None:  # no chat template in the GGUF: llama-cpp-python's named formats
             with self.lock:
                 for chunk in self.llama.create_chat_completion(
@@ -162,9 +170,10 @@ class LlamaCppLLM:
             return
         with self.lock:
             toks, stops = self.prompt_tokens(messages)
-            yield from self._stream_tokens(toks, max_tokens, list(stop or []) + stops)
+            yield from self._stream_tokens(toks, max_tokens, list(stop or []) + stops, lookup=lookup)
 
-    def _stream_tokens(self, toks: list[int], max_tokens: int, stops: list[str], L=None) -> Iterator[str]:
+    def _stream_tokens(self, toks: list[int], max_tokens: int, stops: list[str], L=None,
+                       lookup: int = 0) -> Iterator[str]:
         """Greedy generation from prompt tokens on `L` (default: the interview's context), streamed as text; stops
         on an end-of-generation token, a stop string (not emitted), or max_tokens. Caller holds the lock."""
         import llama_cpp
@@ -177,8 +186,9 @@ class LlamaCppLLM:
         vocab = L._model.vocab
         t0 = time.perf_counter()
         n_cached = _common_prefix(L.input_ids[: L.n_tokens], toks)
-        if self.prompt_lookup_tokens > 0:
-            gen = _lookup_generate(L, toks, self.prompt_lookup_tokens, self.prompt_lookup_ngram, self.last_stats)
+        k = max(self.prompt_lookup_tokens, lookup)
+        if k > 0:
+            gen = _lookup_generate(L, toks, k, self.prompt_lookup_ngram, self.last_stats)
         else:
             gen = L.generate(toks, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0)
         dec = _TextStream(stops)

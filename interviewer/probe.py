@@ -103,9 +103,10 @@ def load_cases(path: Path = CASES_FILE) -> ProbeCases:
 
 
 def probe_judge(llm, cases: ProbeCases | None = None) -> ProbeFeature:
-    """The judge's share of known judgements right (yes / no / contradicted); on at JUDGE_PASS_SHARE. Stops at the
-    miss that puts the pass mark out of reach: each judgement costs two model calls at load, and the judgements
-    left could not change the outcome."""
+    """The judge's share of known judgements right (yes / no / contradicted); on at JUDGE_PASS_SHARE. Stops as soon
+    as the outcome is decided, at the pass mark or at the miss that puts it out of reach: each judgement costs two
+    model calls at load, and the judgements left could not change the outcome. The cases a weak judge gets wrong
+    (an injected answer, a vague one) come first in probe_cases.json: the 1.5B said yes to all six."""
     cases = cases or load_cases()
     points = [(c, p) for c in cases.judge for p in c.points]
     need = math.ceil(JUDGE_PASS_SHARE * len(points))
@@ -113,11 +114,11 @@ def probe_judge(llm, cases: ProbeCases | None = None) -> ProbeFeature:
     for c, p in points:
         total += 1
         passed += judge_point(llm, c.question, c.answer, p.point).label == p.expected
-        if total - passed > len(points) - need:
+        if passed >= need or total - passed > len(points) - need:
             break
     ok = passed >= need
-    stopped = f"; stopped after {total - passed} misses: {need}/{len(points)} out of reach" \
-        if total < len(points) else ""
+    stopped = ("" if total == len(points) else f"; stopped at the pass mark, {need}/{len(points)}" if ok
+               else f"; stopped after {total - passed} misses: {need}/{len(points)} out of reach")
     return ProbeFeature(enabled=ok, passed=passed, total=total,
                         reason=f"probe: {passed}/{total} judgements right, "
                         f"{'at least' if ok else 'below'} {JUDGE_PASS_SHARE:.0%}{stopped}")

@@ -746,7 +746,7 @@ class Interview:
                     kp = g.key_points[choice.key_point] if not t.is_follow_up else None
                     self._follow_up = (nxt, follow_up.Target(
                         question=main.question, answer=t.answer or "", point=q.key_points[choice.key_point],
-                        bank=choice, said=kp.evidence[:follow_up.SAID_CHARS] if kp and kp.evidence else ""))
+                        bank=choice, said=follow_up.clip(kp.evidence) if kp and kp.evidence else ""))
                 return nxt
         return self._ask_next_main()
 

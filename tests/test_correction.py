@@ -4,7 +4,8 @@ stands. Unit tests script the model's output."""
 
 import pytest
 
-from interviewer.correction import Target, check, clauses, fact_conflicts, targets, unsupported_numbers, write
+from interviewer.correction import (OPEN_MISSED, Target, check, clauses, fact_conflicts, messages, targets,
+                                    unsupported_numbers, write)
 from interviewer.knowledge import Fact, KeyPoint
 from interviewer.models import KeyPointResult
 
@@ -30,6 +31,7 @@ class ScriptedLLM:
     ("Gen5 x16 gives 150 GB/s with tuning, and about 63 GB/s per direction otherwise.", "numbers"),  # theirs, unframed
     ("You said 128 GB/s; is it not 63 GB/s per direction?", "not a short correction"),
     ("In fact x16 carries about 63 GB/s per direction.", "does not name"),
+    ('You said: "Gen5 x16 gives 128 GB/s in each direction."', "does not say what is true"),  # a bare quote
 ])
 def test_a_correction_that_fails_a_check_is_not_shown(reply, failure):
     r = write(ScriptedLLM(reply), TARGET)
@@ -72,6 +74,34 @@ def test_a_missed_point_is_corrected_without_inventing_what_the_candidate_said()
 ])
 def test_a_missed_point_needs_a_correction_that_opens_with_what_was_missed_and_says_what_is_true(reply):
     assert check(reply, Target(point=POINT, said="")) != []
+
+
+class ContinuingLLM:
+    """A backend that continues the reply's opening (as LlamaCppLLM does)."""
+
+    name, continues_reply = "continuing", True
+
+    def __init__(self, reply: str):
+        self.reply, self.calls = reply, []
+
+    def stream_chat(self, messages, max_tokens=256, stop=None, lookup=0):
+        self.calls.append(messages)
+        yield self.reply
+
+
+def test_a_missed_point_is_asked_for_without_a_quote_and_opened_for_the_model():
+    t = Target(point=POINT, said="", reference="A Gen5 x16 link carries about 63 GB/s in each direction.")
+    assert "You said" not in " ".join(m["content"] for m in messages(t))
+    llm = ContinuingLLM(" that x16 carries about 63 GB/s per direction; 128 GB/s counts both directions.")
+    r = write(llm, t)
+    assert llm.calls[0][-1] == {"role": "assistant", "content": OPEN_MISSED}
+    assert r.ok and r.text.startswith(OPEN_MISSED + " that x16"), r.failures
+
+
+def test_a_quote_on_a_line_of_its_own_is_joined_to_what_is_true():
+    r = write(ScriptedLLM('You said: "Gen5 x16 gives 128 GB/s in each direction."\nWhat is true: x16 is about '
+                          '63 GB/s per direction for Gen5.'), TARGET)
+    assert r.ok and "\n" not in r.text and r.text.endswith("per direction for Gen5."), r.failures
 
 
 def test_clauses_that_report_the_candidate_are_told_apart():

@@ -4,7 +4,8 @@ asked. Unit tests script the model's output; the session test runs the real defa
 
 import pytest
 
-from interviewer.follow_up import Target, Writer, check, clean, leak, messages, names_claim, restates
+from interviewer.follow_up import (OPENING, SAID_CHARS, Target, Writer, check, clean, clip, leak, messages, names_claim,
+                                   restates)
 from interviewer.knowledge import FollowUp, KeyPoint
 from interviewer.probe import Capabilities, ProbeFeature
 from interviewer.session import REPLACE, fold_chunk
@@ -46,7 +47,6 @@ def asked(reply: str, embedder) -> tuple[Writer, str]:
 @pytest.mark.parametrize("reply, failure", [
     ("You said 128 GB/s; is that per direction or for both directions together?", "leak"),
     ("You said 128 GB/s, but a Gen5 x16 link gives 63 GB/s each way; why does that matter?", "leak"),
-    ("You said Gen5 x16 gives 128 GB/s. Is that in one direction? And what about the 20 GB copy?", "not one question"),
     ("Gen5 x16 gives 128 GB/s, so the 20 GB checkpoint is on the GPU in about 0.15 seconds?", "paraphrases"),
     ("What bandwidth does a PCIe Gen5 x16 link give, and how long does a 20 GB checkpoint take to copy?",
      "repeats the question"),
@@ -69,6 +69,52 @@ def test_a_follow_up_naming_the_claim_and_aimed_at_the_point_is_asked_as_written
     w, shown = asked(GOOD, embedder)
     assert w.ok, w.failures
     assert w.text == GOOD and shown == GOOD
+
+
+class ContinuingLLM(ScriptedLLM):
+    """A backend that continues the reply's opening (as LlamaCppLLM does) and counts the chunks it was asked for."""
+
+    continues_reply = True
+
+    def __init__(self, reply: str):
+        super().__init__(reply)
+        self.calls, self.sent, self.closed = [], 0, False
+
+    def stream_chat(self, messages, max_tokens=256, stop=None, lookup=0):
+        self.calls.append((messages, lookup))
+        try:
+            for chunk in super().stream_chat(messages, max_tokens, stop):
+                self.sent += 1
+                yield chunk
+        finally:
+            self.closed = True
+
+
+def test_generation_ends_at_the_first_question_mark(embedder):
+    llm = ContinuingLLM(GOOD.removeprefix(OPENING) + " And what would you measure first? Take your time.")
+    w = Writer(llm, embedder, TARGET, "system")
+    for _ in w.stream():
+        pass
+    assert w.raw == GOOD and llm.closed
+    assert llm.sent == len(GOOD.removeprefix(OPENING).split(" "))  # not one chunk past the question mark
+
+
+def test_a_backend_that_continues_a_reply_is_given_its_opening_and_drafts_from_the_prompt(embedder):
+    llm = ContinuingLLM(GOOD.removeprefix(OPENING))
+    w = Writer(llm, embedder, TARGET, "system")
+    shown = "".join(w.stream())
+    msgs, lookup = llm.calls[0]
+    assert msgs[-1] == {"role": "assistant", "content": OPENING} and lookup > 0
+    assert w.ok and shown == GOOD
+
+
+def test_the_candidates_words_are_cut_at_a_clause_or_a_content_word():
+    long = "Shared memory has 16 banks of 8 bytes, so you pad the tile to [32][34] and the compiler does the rest."
+    assert clip(long) == "Shared memory has 16 banks of 8 bytes"
+    words = "Registration just tells the kernel driver about the buffer so that the NIC is able to find the pages"
+    cut = clip(words)
+    assert len(cut) <= SAID_CHARS and words.startswith(cut) and cut.split()[-1] not in {"the", "so", "that", "to"}
+    assert clip("Short claim.") == "Short claim."
 
 
 def test_the_key_point_stays_out_of_the_prompt_and_the_bank_follow_up_is_in_it():
@@ -141,3 +187,10 @@ def test_the_default_model_is_not_trusted_with_follow_ups(llm, embedder):
 
     f = probe(llm, embedder)
     assert not f.enabled and f.passed < f.total and "follow-ups passed" in f.reason
+
+
+def test_the_in_process_model_continues_the_opening_of_its_reply(llm):
+    base, _ = llm.prompt_tokens(messages("system", TARGET))
+    opened, _ = llm.prompt_tokens(messages("system", TARGET, OPENING))
+    assert llm.continues_reply
+    assert opened[: len(base)] == base and llm.llama.detokenize(opened[len(base):]).decode() == OPENING

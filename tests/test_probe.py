@@ -51,7 +51,18 @@ def test_the_cases_hold_every_label_and_an_injected_answer():
 def test_only_a_judge_that_gets_the_known_judgements_right_is_trusted(llm, enabled):
     f = probe_judge(llm)
     assert f.enabled is enabled and (f.passed == f.total) is enabled
-    assert (f.total == sum(len(c.points) for c in load_cases().judge)) is enabled
+
+
+def test_a_trusted_judge_is_probed_only_up_to_the_pass_mark():
+    points = sum(len(c.points) for c in load_cases().judge)
+    f = probe_judge(Oracle())
+    assert f.enabled and f.passed == f.total == math.ceil(probe.JUDGE_PASS_SHARE * points) < points
+    assert "pass mark" in f.reason
+
+
+def test_the_cases_a_judge_saying_yes_to_everything_gets_wrong_come_first():
+    f = probe_judge(Always(1.0))
+    assert not f.enabled and f.passed == 0 and f.total == 3
 
 
 def test_the_judge_probe_stops_at_the_miss_that_puts_the_pass_mark_out_of_reach():

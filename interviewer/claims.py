@@ -169,7 +169,7 @@ _WORD_UNITS = [
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS if u), key=len, reverse=True))
 _WORD_ALT = "|".join(w for w, _ in _WORD_UNITS)
 _NUM = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?<![\w.+#])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?P<k>\s?[kKM](?![a-zA-Z])|\s(?:thousand|million|billion)\b)?\s?"
     r"(?:(?P<unit>" + _UNIT_ALT + r")(?![a-zA-Z])|(?P<word>" + _WORD_ALT + r")\b|(?P<g>G)\b)?",
     re.I,
@@ -189,9 +189,12 @@ class Quantity:
 
 
 _MULTIPLIER = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+# before the number: a limit, or an operand ("2 x 8", "228 KB / 48 KB", "0.3 s plus 399 x 25 ms")
 _BOUND = re.compile(r"(\bthan|\bat (least|most)|\bup to|\bover|\bunder|\bbelow|\babove|\bexceeds?|[<>≤≥])\s*"
-                    r"(about |around |roughly |~)?$|([·×*]|\bx|\btimes)\s*$", re.I)
-_FACTOR = re.compile(r"\s*([·×*]|x\s|times\b)", re.I)
+                    r"(about |around |roughly |~)?$|([·×*/+]|\bx|\btimes|\bplus|\bminus|\bdivided by)\s*$", re.I)
+# after it: an operand, or a comparison ("3 GB/s is an order of magnitude below the line rate")
+_FACTOR = re.compile(r"\s*([·×*/+]|x\s|times\b|plus\b|minus\b|divided by\b|(is |are )?(an order of magnitude |well |"
+                     r"far |much |way )?(below|above|short of|less than|more than)\b)", re.I)
 
 
 def unit_of(unit: str) -> tuple[str, float]:
@@ -257,16 +260,18 @@ _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:so|which|while|whereas|but)\s+", re.I)
 
 
 def _stated(fact, sentence: str, terms: list[str], dim: str) -> list[Quantity]:
-    """The numbers of the fact's dimension that the sentence states for it: those in the clauses naming one of its
-    terms when there are any ("16 banks of 8 bytes, so pad the tile to [32][33]" states 16 banks, not 32), else
-    every such number in the sentence."""
+    """The numbers of the fact's dimension that the sentence states for it. A bare number (a count) belongs to the
+    clause that names the fact ("16 banks of 8 bytes, so pad the tile to [32][33]" states 16 banks, not 32); a
+    number with a unit may sit in the next clause ("NVLink is 900 GB/s in total, so 450 GB/s per direction"),
+    so every such number of the sentence counts."""
     def same(q: Quantity) -> bool:
         return q.dim == dim and (dim or q.text.replace(",", "").replace(".", "").isdigit())
 
-    # a number inside a term ("80 layers") says which fact is meant, not its value
-    inside = [span for t in terms for span in _term_spans(sentence, t)]
+    # a number inside a term ("80 layers") says which fact is meant, not its value (a term that is only a number,
+    # "4.8", is the value itself)
+    inside = [span for t in terms if re.search(r"[a-z]", t) for span in _term_spans(sentence, t)]
     every = [q for q in quantities(sentence) if same(q) and not any(a <= q.start < b for a, b in inside)]
-    if not terms or len(every) < 2:
+    if dim or not terms or len(every) < 2:
         return every
     named, start = [], 0
     for piece in _CLAUSE.split(sentence):
@@ -275,6 +280,13 @@ def _stated(fact, sentence: str, terms: list[str], dim: str) -> list[Quantity]:
         if any(_mentions(piece, t) for t in terms):
             named += [q for q in every if at <= q.start < at + len(piece)]
     return named or every
+
+
+def _matches(q: Quantity, target: float, tol: float) -> bool:
+    """Within tolerance or the rounding of the digits stated; for bytes, KB and KiB (GB and GiB...) name the same
+    size in speech, so either reading of the prefix counts."""
+    readings = [q.value] + ([q.value * 1.024 ** k for k in (-3, -2, -1, 1, 2, 3)] if q.dim in ("B", "Bps") else [])
+    return any(abs(v - target) <= max(tol, q.step) * (1 + 1e-9) for v in readings)
 
 
 def check_fact(fact, sentences: list[str]) -> FactCheck | None:
@@ -293,7 +305,7 @@ def check_fact(fact, sentences: list[str]) -> FactCheck | None:
         qs = _stated(fact, s, terms, dim)
         if not qs:
             continue
-        close = [q for q in qs if abs(q.value - target) <= max(tol, q.step) * (1 + 1e-9)]
+        close = [q for q in qs if _matches(q, target, tol)]
         if close:
             return FactCheck(fact.name, "confirmed", s, close[0].text, expected)
         qs = [q for q in qs if q.claim]

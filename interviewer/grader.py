@@ -60,7 +60,7 @@ class GraderModel(BaseModel):
     cv: dict = {}
 
 
-KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok", "sim_all"]
+KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok"]
 ANSWER_FEATURES = ["coverage", "covered_share", "clean_coverage", "contradicted", "any_wrong", "facts_bad",
                    "misconception_flags", "mis_margin", "overclaim", "unsupported", "list_share", "ref_cos",
                    "tok_recall", "q_cos", "length", "honest", "elsewhere"]
@@ -72,7 +72,7 @@ ANSWER_SIGNS = {"coverage": 1, "covered_share": 1, "clean_coverage": 1, "contrad
 
 DEFAULT_MODEL = GraderModel(
     kp_features=KP_FEATURES,
-    kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0, 0.0], [0.0] * 7, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.0]],
+    kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0], [0.0] * 6, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0]],
     kp_intercept=[3.0, 0.0, -4.0],
     answer_features=ANSWER_FEATURES,
     answer_coef=[2.0, 0.5, 2.0, -2.0, -0.5, -0.5, -0.75, 0.0, -1.5, -0.3, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0, -1.0],
@@ -432,18 +432,13 @@ class Grader:
         # how close each sentence comes to any point or reference sentence: only words on the rubric's subject
         # count as length (three sentences of generic padding once lifted a partial answer from 1.9 to 3.1)
         relevance = (s_vecs @ ref_vecs.T).max(axis=1) if len(sents) and len(ref_vecs) else np.zeros(len(sents))
-        for av in prep["anchor_vecs"]:
-            relevance = np.maximum(relevance, (s_vecs @ av.T).max(axis=1)) if len(sents) else relevance
-        # the answer's on-subject sentences read as one (their mean vector): a point made across sentences, and
-        # generic padding cannot dilute it
-        on = s_vecs[relevance >= ON_SUBJECT] if len(sents) else s_vecs
-        whole = on.mean(axis=0) / max(1e-9, float(np.linalg.norm(on.mean(axis=0)))) if len(on) else None
         for k, kv, av in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"]):
             if len(sents):
                 sims = (s_vecs @ av.T).max(axis=1)
                 best = int(np.argmax(sims))
                 sim = float(sims[best])
                 sim_claim = float(max(w * s for w, s in zip(weights, sims)))
+                relevance = np.maximum(relevance, sims)
             else:
                 sims, best, sim, sim_claim = np.zeros(0), 0, 0.0, 0.0
             terms = k.terms or _content(k.point)
@@ -463,8 +458,7 @@ class Grader:
             contradicted.append((quote, corr))
             evidence.append(sents[best] if len(sents) else "")
             kp_feats.append({"sim": sim, "sim_claim": sim_claim, "tok": tok, "terms": th, "terms_claim": th_claim,
-                             "facts_ok": float(min(ok, 2)),
-                             "sim_all": float(np.max(av @ whole)) if whole is not None else 0.0})
+                             "facts_ok": float(min(ok, 2))})
         subject_words = sum(len(words(s)) for s, r in zip(sents, relevance) if r >= ON_SUBJECT)
         flags, overclaims = self._red_flags(sents, nxt, case)
         honest = honest_boundary(sents) if not overclaims else ""

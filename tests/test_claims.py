@@ -124,3 +124,20 @@ def test_a_rounded_number_within_its_last_digit_confirms_the_fact():
 ])
 def test_bounds_factors_and_model_sizes_do_not_contradict_a_fact(sentence):
     assert check_fact(CYCLE if "cycle" in sentence else KV, [sentence]) is None
+
+
+SMEM = Fact(name="shared memory per SM on H100", value=228, unit="KiB", tolerance=1, terms=["shared memory"])
+CACHE_LINE = Fact(name="x86 cache line size in bytes", value=64, unit="", tolerance=0, terms=["line"])
+
+
+@pytest.mark.parametrize("fact, sentence", [
+    (SMEM, "Shared memory: 228 KB / 48 KB = 4 blocks."),  # an operand of a division; KB said for KiB
+    (CACHE_LINE, "Give each index its own line with C++17's destructive-interference constant."),  # a name
+    (Fact(name="latency", value=10.3, unit="s", tolerance=0.3, terms=["request"]),
+     "The request takes 0.3 seconds plus 399 times 25 milliseconds."),  # addends
+    (Fact(name="line rate", value=50, unit="GB/s", tolerance=1, terms=["line rate"]),
+     "3 GB/s is an order of magnitude below the line rate."),  # a comparison
+])
+def test_operands_comparisons_and_names_do_not_contradict_a_fact(fact, sentence):
+    c = check_fact(fact, [sentence])
+    assert c is None or c.status == "confirmed"

@@ -133,11 +133,10 @@ def _bands(pred, gold) -> dict[str, float]:
 
 def _per_kind(items, pred) -> dict[str, list[float]]:
     """[cross-validated mean score, strict interviewer's mean] per kind of answer (follow-ups apart)."""
-    out = {}
-    for kind in dict.fromkeys(("follow_up" if it.follow_up is not None else it.kind) for it in items):
-        sel = [i for i, it in enumerate(items) if ("follow_up" if it.follow_up is not None else it.kind) == kind]
-        out[kind] = [round(float(np.mean(pred[sel])), 2), round(float(np.mean([items[i].score for i in sel])), 2)]
-    return out
+    kinds = np.array(["follow_up" if it.follow_up is not None else it.kind for it in items])
+    gold = np.array([it.score for it in items])
+    return {k: [round(float(np.mean(pred[kinds == k])), 2), round(float(np.mean(gold[kinds == k])), 2)]
+            for k in dict.fromkeys(kinds.tolist())}
 
 
 def run(write: bool = True, verbose: bool = True) -> dict:

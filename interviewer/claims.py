@@ -183,17 +183,17 @@ class Quantity:
     text: str
     start: int
     step: float = 0.0  # half the last stated digit, in the base unit: "8 ms" stands for 7.5-8.5 ms
-    # False for a limit ("slower than 40 ms", "at least 2x") or a factor of a product ("2·32·8 bytes"): not a
-    # value the sentence states for anything
+    # False for a limit ("slower than 40 ms", "at least 2x"), an operand ("2·32·8 bytes", "0.3 s plus ...") or a
+    # comparison ("3 GB/s is far below ..."): not a value the sentence states for anything
     claim: bool = True
 
 
 _MULTIPLIER = {"k": 1e3, "m": 1e6, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 # before the number: a limit, or an operand ("2 x 8", "228 KB / 48 KB", "0.3 s plus 399 x 25 ms")
-_BOUND = re.compile(r"(\bthan|\bat (least|most)|\bup to|\bover|\bunder|\bbelow|\babove|\bexceeds?|[<>≤≥])\s*"
+_NOT_A_VALUE_BEFORE = re.compile(r"(\bthan|\bat (least|most)|\bup to|\bover|\bunder|\bbelow|\babove|\bexceeds?|[<>≤≥])\s*"
                     r"(about |around |roughly |~)?$|([·×*/+]|\bx|\btimes|\bplus|\bminus|\bdivided by)\s*$", re.I)
 # after it: an operand, or a comparison ("3 GB/s is an order of magnitude below the line rate")
-_FACTOR = re.compile(r"\s*([·×*/+]|x\s|times\b|plus\b|minus\b|divided by\b|(is |are )?(an order of magnitude |well |"
+_NOT_A_VALUE_AFTER = re.compile(r"\s*([·×*/+]|x\s|times\b|plus\b|minus\b|divided by\b|(is |are )?(an order of magnitude |well |"
                      r"far |much |way )?(below|above|short of|less than|more than)\b)", re.I)
 
 
@@ -233,7 +233,8 @@ def quantities(sentence: str) -> list[Quantity]:
         decimals = len(num.split(".")[1]) if "." in num else 0
         out.append(Quantity(value=v * f, dim=dim, text=m.group(0).strip(), start=m.start(),
                             step=0.5 * 10 ** -decimals * mult * f,
-                            claim=not (_BOUND.search(sentence[:m.start()]) or _FACTOR.match(sentence, m.end()))))
+                            claim=not (_NOT_A_VALUE_BEFORE.search(sentence[:m.start()])
+                                       or _NOT_A_VALUE_AFTER.match(sentence, m.end()))))
     return out
 
 
@@ -259,7 +260,7 @@ def _mentions(sentence: str, term: str) -> bool:
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:so|which|while|whereas|but)\s+", re.I)
 
 
-def _stated(fact, sentence: str, terms: list[str], dim: str) -> list[Quantity]:
+def _stated(sentence: str, terms: list[str], dim: str) -> list[Quantity]:
     """The numbers of the fact's dimension that the sentence states for it. A bare number (a count) belongs to the
     clause that names the fact ("16 banks of 8 bytes, so pad the tile to [32][33]" states 16 banks, not 32); a
     number with a unit may sit in the next clause ("NVLink is 900 GB/s in total, so 450 GB/s per direction"),
@@ -273,12 +274,10 @@ def _stated(fact, sentence: str, terms: list[str], dim: str) -> list[Quantity]:
     every = [q for q in quantities(sentence) if same(q) and not any(a <= q.start < b for a, b in inside)]
     if dim or not terms or len(every) < 2:
         return every
-    named, start = [], 0
-    for piece in _CLAUSE.split(sentence):
-        at = sentence.find(piece, start)
-        start = at + len(piece)
-        if any(_mentions(piece, t) for t in terms):
-            named += [q for q in every if at <= q.start < at + len(piece)]
+    cuts = list(_CLAUSE.finditer(sentence))
+    spans = zip([0] + [c.end() for c in cuts], [c.start() for c in cuts] + [len(sentence)])
+    named = [q for a, b in spans if any(_mentions(sentence[a:b], t) for t in terms)
+             for q in every if a <= q.start < b]
     return named or every
 
 
@@ -302,7 +301,7 @@ def check_fact(fact, sentences: list[str]) -> FactCheck | None:
     for s in sentences:
         if terms and not any(_mentions(s, t) for t in terms):
             continue
-        qs = _stated(fact, s, terms, dim)
+        qs = _stated(s, terms, dim)
         if not qs:
             continue
         close = [q for q in qs if _matches(q, target, tol)]

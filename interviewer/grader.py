@@ -60,7 +60,15 @@ class GraderModel(BaseModel):
     cv: dict = {}
 
 
-KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok"]
+_PART = re.compile(r"(?<!e\.g)(?<!i\.e)(?:;\s+|(?<=[a-z0-9)])\.\s+|,\s+(?=(?:and|but|so|while|then)\b))")
+
+
+def _parts(point: str) -> list[str]:
+    """A key point's separate claims (a point often packs several: "rc = ...; ud = ...; dc = ...")."""
+    return [x.strip() for x in _PART.split(point) if len(x.strip()) > 12] or [point]
+
+
+KP_FEATURES = ["sim", "sim_claim", "tok", "terms", "terms_claim", "facts_ok", "parts", "parts_min"]
 ANSWER_FEATURES = ["coverage", "covered_share", "clean_coverage", "contradicted", "any_wrong", "facts_bad",
                    "misconception_flags", "mis_margin", "overclaim", "unsupported", "list_share", "ref_cos",
                    "tok_recall", "q_cos", "length", "honest", "elsewhere"]
@@ -72,7 +80,7 @@ ANSWER_SIGNS = {"coverage": 1, "covered_share": 1, "clean_coverage": 1, "contrad
 
 DEFAULT_MODEL = GraderModel(
     kp_features=KP_FEATURES,
-    kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0], [0.0] * 6, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0]],
+    kp_coef=[[-6.0, -2.0, -2.0, -1.0, -1.0, -1.0, 0.0, 0.0], [0.0] * 8, [6.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.0, 0.0]],
     kp_intercept=[3.0, 0.0, -4.0],
     answer_features=ANSWER_FEATURES,
     answer_coef=[2.0, 0.5, 2.0, -2.0, -0.5, -0.5, -0.75, 0.0, -1.5, -0.3, -1.5, 0.5, 0.5, 0.0, 0.0, 0.0, -1.0],
@@ -432,7 +440,9 @@ class Grader:
         # how close each sentence comes to any point or reference sentence: only words on the rubric's subject
         # count as length (three sentences of generic padding once lifted a partial answer from 1.9 to 3.1)
         relevance = (s_vecs @ ref_vecs.T).max(axis=1) if len(sents) and len(ref_vecs) else np.zeros(len(sents))
-        for k, kv, av in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"]):
+        for k, kv, av, pv in zip(case.points, prep["kp_vecs"], prep["anchor_vecs"], prep["part_vecs"]):
+            per_part = (s_vecs @ pv.T).max(axis=0) if len(sents) else np.zeros(1)
+            parts, parts_min = float(per_part.mean()), float(per_part.min())
             if len(sents):
                 sims = (s_vecs @ av.T).max(axis=1)
                 best = int(np.argmax(sims))
@@ -458,8 +468,12 @@ class Grader:
             contradicted.append((quote, corr))
             evidence.append(sents[best] if len(sents) else "")
             kp_feats.append({"sim": sim, "sim_claim": sim_claim, "tok": tok, "terms": th, "terms_claim": th_claim,
-                             "facts_ok": float(min(ok, 2))})
+                             "facts_ok": float(min(ok, 2)), "parts": parts, "parts_min": parts_min})
         subject_words = sum(len(words(s)) for s, r in zip(sents, relevance) if r >= ON_SUBJECT)
+        # the on-subject sentences alone stand for the answer against the reference and the question: padding
+        # off the subject diluted the whole answer's vector, and with those weights negative it raised the grade
+        on = s_vecs[relevance >= ON_SUBJECT] if len(sents) else s_vecs
+        o_vec = on.mean(axis=0) / max(1e-9, float(np.linalg.norm(on.mean(axis=0)))) if len(on) else a_vec
         flags, overclaims = self._red_flags(sents, nxt, case)
         honest = honest_boundary(sents) if not overclaims else ""
         elsewhere, other = self._elsewhere(case, a_vec)
@@ -469,9 +483,9 @@ class Grader:
             "overclaim": float(bool(overclaims)),
             "list_share": (sum(len(words(s)) * (1 - w) for s, w, r in zip(sents, weights, relevance) if r >= ON_SUBJECT)
                            / max(1, subject_words)),
-            "ref_cos": float(np.max(ref_vecs @ a_vec)) if a_vec is not None and len(ref_vecs) else 0.0,
+            "ref_cos": float(np.max(ref_vecs @ o_vec)) if o_vec is not None and len(ref_vecs) else 0.0,
             "tok_recall": self.scorer.tok_recall(rub, answer) if answer and case.reference else 0.0,
-            "q_cos": float(self._emb([case.question])[0] @ a_vec) if a_vec is not None and case.question else 0.0,
+            "q_cos": float(self._emb([case.question])[0] @ o_vec) if o_vec is not None and case.question else 0.0,
             "length": min(1.0, math.log1p(subject_words) / math.log(200)),
             "honest": float(bool(honest)),
             "unsupported": min(3, _unsupported(sents, prep["known"])) / 3,
@@ -490,7 +504,8 @@ class Grader:
         ref_sents = split_sentences(case.reference) if case.reference else []
         mis = [m.statement for k in case.points for m in k.misconceptions]
         points = [k.point for k in case.points]
-        self.scorer.warm([case.question or " ", case.reference or " "] + ref_sents + points + mis,
+        parts = [_parts(p) for p in points]
+        self.scorer.warm([case.question or " ", case.reference or " "] + ref_sents + points + mis + sum(parts, []),
                          [case.question or " ", case.reference or " "] + points)
         ref_vecs = self._emb(ref_sents) if ref_sents else np.zeros((0, 384), np.float32)
         kp_vecs = self._emb(points) if points else np.zeros((0, 384), np.float32)
@@ -503,11 +518,13 @@ class Grader:
                 if float(ref_vecs[j] @ kv) >= 0.5:
                     av.append(ref_vecs[j])
             anchors.append(np.stack(av))
+        # each of a point's claims on its own: an answer that says one of three is not the whole point
+        part_vecs = [self._emb(ps) if len(ps) > 1 else kv[None, :] for ps, kv in zip(parts, kp_vecs)]
         if len(self._cases) > 512:
             self._cases.clear()
         known = [x for t in [case.question, case.reference, *points, *case.context] for x in quantities(t) if x.dim]
         out = self._cases[key] = {"ref_sents": ref_sents, "ref_vecs": ref_vecs, "kp_vecs": kp_vecs,
-                                  "anchor_vecs": anchors, "known": known}
+                                  "anchor_vecs": anchors, "part_vecs": part_vecs, "known": known}
         return out
 
     def answer_features(self, f: Features, results: list[KeyPointResult]) -> dict[str, float]:

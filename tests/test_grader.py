@@ -6,7 +6,7 @@ import pytest
 
 from eval.interview import load_items
 from eval.robustness import PADDING
-from interviewer.grader import Grader
+from interviewer.grader import Grader, _parts
 from interviewer.models import Grade
 
 VAGUE = "I think it is about performance. You have to make it fast and efficient, and monitor things."
@@ -201,3 +201,14 @@ def test_free_question_with_reference(grader):
                              "no self-clocking is needed.")
     bad = grader.grade_free("Which encoding should they use and why?", ref, "Manchester, because it is popular.")
     assert good.score > bad.score + 1
+
+
+def test_a_key_point_is_read_as_its_separate_claims():
+    # an answer saying one of a point's three claims must not match the whole point as well as one saying all three
+    point = ("Transport trade-offs: rc = reliable connected, one queue pair per peer; ud = unreliable datagram, "
+             "no RDMA read/write; dc = dynamically connected, reliable and scalable.")
+    assert _parts(point) == ["Transport trade-offs: rc = reliable connected, one queue pair per peer",
+                             "ud = unreliable datagram, no RDMA read/write",
+                             "dc = dynamically connected, reliable and scalable."]
+    assert _parts("A TTFT target, e.g. under 10% of the budget, set first.") == [
+        "A TTFT target, e.g. under 10% of the budget, set first."]

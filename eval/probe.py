@@ -19,6 +19,8 @@ def run(model: Path | None = None, ship_it: bool = False) -> dict:
     caps = run_probe(llm, get_embedder(str(st.embedding_path())))
     key = model_key(st, llm)
     out = {"model": caps.model, "model_key": key, "probe": caps.public(), "capabilities": caps.summary(),
+           # loading the model is not in the probe's seconds (the app loads it anyway); each feature's are
+           "load_seconds": round(getattr(llm, "load_seconds", 0.0), 2),
            "probe_version": probe_version(), "n_threads": st.n_threads,
            # the machine is shared: seconds measured while other work ran are longer than on free cores
            "load_average_1m": round(os.getloadavg()[0], 1)}

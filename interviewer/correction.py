@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from interviewer.claims import check_fact, quantities, split_sentences, words
-from interviewer.follow_up import LOOKUP_TOKENS, clip, decide, names_claim
+from interviewer.follow_up import LOOKUP_TOKENS, clip, decide, names_claim, opened
 from interviewer.knowledge import Fact, KeyPoint
 from interviewer.prompts import render, template
 
@@ -85,8 +85,7 @@ def messages(t: Target, opening: str = "") -> list[dict[str, str]]:
     facts = "".join(f"- {_fact_text(f)}\n" for f in t.point.facts)
     user = render("correction_user" if t.said else "correction_missed", said=t.said, point=t.point.point,
                   facts=facts or "- (none)\n", reference=t.reference or "-")
-    out = [{"role": "system", "content": template("correction_system")}, {"role": "user", "content": user}]
-    return out + [{"role": "assistant", "content": opening}] if opening else out
+    return opened(template("correction_system"), user, opening)
 
 
 # --------------------------------------------------------------------------- checks

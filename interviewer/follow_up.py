@@ -107,7 +107,13 @@ def messages(system: str, t: Target, opening: str = "") -> list[dict[str, str]]:
     and the bank's follow-up, last the opening of the model's reply, if any. The key point itself stays out of the
     prompt: shown to the model, even marked secret, its numbers and terms reached the question (the leak check
     caught them)."""
-    user = prefix(t.question) + render("follow_up_target", said=t.said, follow_up=t.bank.question)
+    return opened(system, prefix(t.question) + render("follow_up_target", said=t.said, follow_up=t.bank.question),
+                  opening)
+
+
+def opened(system: str, user: str, opening: str = "") -> list[dict[str, str]]:
+    """A system and a user message, then the opening of the model's reply when there is one (a backend that
+    continues replies writes on from it; see LlamaCppLLM.continues_reply)."""
     out = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     return out + [{"role": "assistant", "content": opening}] if opening else out
 

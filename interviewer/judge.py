@@ -41,10 +41,20 @@ def _messages(question: str, answer: str, point: str, ask: str) -> list[dict[str
     return [{"role": "system", "content": template("judge_system")}, {"role": "user", "content": user}]
 
 
+def covered(llm, question: str, answer: str, point: str) -> float:
+    """P(the answer makes the key point), the model's first question."""
+    return llm.yes_probability(_messages(question, answer, point, "judge_covered"))
+
+
+def contradicted(llm, question: str, answer: str, point: str) -> float:
+    """P(the answer states something the key point shows to be false), the model's second question."""
+    return llm.yes_probability(_messages(question, answer, point, "judge_contradicted"))
+
+
 def judge_point(llm, question: str, answer: str, point: str) -> Judgement:
     """The model's judgement of one key point of an answer."""
-    return Judgement(covered=llm.yes_probability(_messages(question, answer, point, "judge_covered")),
-                     contradicted=llm.yes_probability(_messages(question, answer, point, "judge_contradicted")))
+    return Judgement(covered=covered(llm, question, answer, point),
+                     contradicted=contradicted(llm, question, answer, point))
 
 
 class ModelFit(BaseModel):

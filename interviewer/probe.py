@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from interviewer.config import Settings
-from interviewer.judge import judge_point
+from interviewer.judge import YES, Judgement, contradicted, covered
 from interviewer.llm import ModelError
 from interviewer.model_key import model_key
 from interviewer.prompts import PROMPT_DIR
@@ -40,6 +40,7 @@ class ProbeFeature(BaseModel):
     passed: int = 0
     total: int = 0
     reason: str = ""
+    seconds: float = 0.0  # the model time this feature's probe took (where the probe's time goes)
 
 
 class Capabilities(BaseModel):
@@ -113,7 +114,7 @@ def probe_judge(llm, cases: ProbeCases | None = None) -> ProbeFeature:
     passed = total = 0
     for c, p in points:
         total += 1
-        passed += judge_point(llm, c.question, c.answer, p.point).label == p.expected
+        passed += _judged_right(llm, c, p)
         if passed >= need or total - passed > len(points) - need:
             break
     ok = passed >= need
@@ -122,6 +123,16 @@ def probe_judge(llm, cases: ProbeCases | None = None) -> ProbeFeature:
     return ProbeFeature(enabled=ok, passed=passed, total=total,
                         reason=f"probe: {passed}/{total} judgements right, "
                         f"{'at least' if ok else 'below'} {JUDGE_PASS_SHARE:.0%}{stopped}")
+
+
+def _judged_right(llm, c: JudgeCase, p: JudgePoint) -> bool:
+    """Whether the model's label is the expected one, asking the second question only when the first leaves it
+    open: a point judged covered is labelled yes or contradicted, never no, and one judged not covered never yes
+    (Judgement.label), so a 'no' point judged covered, or a 'yes' point not, is a miss whatever the second says."""
+    cov = covered(llm, c.question, c.answer, p.point)
+    if p.expected != "contradicted" and (cov >= YES) == (p.expected == "no"):
+        return False
+    return Judgement(covered=cov, contradicted=contradicted(llm, c.question, c.answer, p.point)).label == p.expected
 
 
 def _delegated(module: str, *args) -> ProbeFeature:
@@ -141,12 +152,18 @@ def _safe(fn, *args) -> ProbeFeature:
         return ProbeFeature(enabled=False, reason=f"probe failed: {e}")
 
 
-def run_probe(llm, embedder) -> Capabilities:
-    """Every probe on the loaded model, timed."""
+def _timed(run, *args) -> ProbeFeature:
     t0 = time.perf_counter()
-    judge = _safe(probe_judge, llm)
-    follow_ups = _delegated("follow_up", llm, embedder)
-    corrections = _delegated("correction", llm)
+    f = run(*args)
+    return f.model_copy(update={"seconds": round(time.perf_counter() - t0, 2)})
+
+
+def run_probe(llm, embedder) -> Capabilities:
+    """Every probe on the loaded model, timed as a whole and per feature."""
+    t0 = time.perf_counter()
+    judge = _timed(_safe, probe_judge, llm)
+    follow_ups = _timed(_delegated, "follow_up", llm, embedder)
+    corrections = _timed(_delegated, "correction", llm)
     return Capabilities(model=getattr(llm, "name", ""), judge=judge, follow_ups=follow_ups,
                         corrections=corrections, seconds=time.perf_counter() - t0)
 

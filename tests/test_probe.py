@@ -73,6 +73,30 @@ def test_the_judge_probe_stops_at_the_miss_that_puts_the_pass_mark_out_of_reach(
     assert "out of reach" in f.reason
 
 
+class Counting(Oracle):
+    """The oracle, counting the contradiction questions it is asked."""
+
+    def __init__(self, covered: float):
+        super().__init__()
+        self.covered, self.contradiction_questions = covered, 0
+
+    def yes_probability(self, messages) -> float:
+        if "shows to be false" in messages[-1]["content"]:
+            self.contradiction_questions += 1
+            return super().yes_probability(messages)
+        return self.covered
+
+
+def test_the_contradiction_question_is_asked_only_when_the_first_leaves_the_outcome_open():
+    # the first cases expect "no": a model saying they are covered misses them whatever the second question says
+    sure_yes = Counting(covered=1.0)
+    assert not probe_judge(sure_yes).enabled and sure_yes.contradiction_questions == 0
+    # judged not covered, a "no" point could still be labelled contradicted: the second question decides
+    sure_no = Counting(covered=0.0)
+    probe_judge(sure_no)
+    assert sure_no.contradiction_questions > 0
+
+
 def test_a_feature_whose_probe_is_missing_is_off_and_says_so():
     assert _delegated("no_such_feature_module") == ProbeFeature(enabled=False, reason="not available")
 
@@ -93,6 +117,8 @@ def test_a_model_that_fails_mid_probe_leaves_the_feature_off_and_says_why():
     for name in probe.FEATURES:
         f = getattr(caps, name)
         assert not f.enabled and ("connection refused" in f.reason or f.reason == "not available"), f
+        assert "seconds" in caps.public()[name]  # where the probe's time goes, per feature
+    assert sum(getattr(caps, n).seconds for n in probe.FEATURES) <= caps.seconds + 0.05
 
 
 def test_no_model_means_everything_off():

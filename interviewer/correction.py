@@ -92,12 +92,23 @@ def messages(t: Target, opening: str = "") -> list[dict[str, str]]:
 
 
 def clauses(text: str) -> list[tuple[str, bool]]:
-    """The text's clauses, each with whether it reports what the candidate said."""
-    out = []
+    """The text's clauses, each with whether it reports what the candidate said (framed, or inside a quote: a
+    quoted sentence's own full stop splits it, 'You said: "... 300 GB/s per GPU." In fact ...')."""
+    return [(c, framed or quoted) for c, framed, quoted in _clauses(text)]
+
+
+def _clauses(text: str) -> list[tuple[str, bool, bool]]:
+    """Each clause, whether it is framed as the candidate's words, and whether it lies inside a quote."""
+    quotes = [m.span() for m in _QUOTED.finditer(text)]
+    out, pos = [], 0
     for s in split_sentences(text):
         for c in _CLAUSE.split(s):
             if c and c.strip():
-                out.append((c.strip(), bool(_FRAMED.search(c))))
+                c = c.strip()
+                at = text.find(c, pos)
+                pos = at + len(c) if at >= 0 else pos
+                quoted = at >= 0 and any(a <= at and at + len(c) <= b for a, b in quotes)
+                out.append((c, bool(_FRAMED.search(c)), quoted))
     return out
 
 
@@ -111,14 +122,15 @@ def unsupported_numbers(text: str, t: Target) -> list[str]:
     rubric = [q for s in t.rubric_texts() for q in quantities(s)]
     theirs = quantities(t.said)
     bad = []
-    for clause, framed in clauses(text):
+    for clause, framed, in_quote in _clauses(text):
         quoted = " ".join(_QUOTED.findall(clause))
         for q in quantities(clause):
-            if any(_same(q, r) for r in rubric):
-                continue
-            if (framed or q.text in quoted) and any(_same(q, r) for r in theirs):
-                continue
-            bad.append(q.text)
+            said = any(_same(q, r) for r in theirs)
+            if in_quote or q.text in quoted:
+                if not said:  # a quote holds the candidate's numbers only: a rubric figure put in their mouth
+                    bad.append(q.text)
+            elif not (any(_same(q, r) for r in rubric) or (framed and said)):
+                bad.append(q.text)
     return bad
 
 

@@ -143,3 +143,18 @@ def test_a_model_writing_checked_corrections_is_trusted_and_the_default_model_is
     assert probe(good).enabled
     default = probe(llm)
     assert not default.enabled and default.passed < default.total
+
+
+def test_a_quoted_sentence_is_the_candidates_words_even_when_its_full_stop_splits_it():
+    # the 1.5B's correct correction was refused: the quote's own full stop left "300 GB/s" outside the framed clause
+    t = Target(point=KeyPoint(point="NVLink 4 on H100: 900 GB/s total, 450 GB/s per direction",
+                              facts=[Fact(name="NVLink 4 total", value=900, unit="GB/s", tolerance=10,
+                                          terms=["nvlink"])]),
+               said="NVLink 4 on H100 gives 300 GB/s per GPU.")
+    text = 'You said: "NVLink 4 on H100 gives 300 GB/s per GPU." In fact NVLink 4 gives 900 GB/s in total.'
+    assert unsupported_numbers(text, t) == [] and fact_conflicts(text, t) == []
+
+
+def test_a_quote_that_puts_the_rubrics_figure_in_the_candidates_mouth_is_refused():
+    text = 'You said: "Gen5 x16 gives 63 GB/s in each direction." In fact it is 63 GB/s per direction.'
+    assert unsupported_numbers(text, TARGET) == ["63 GB/s"]

@@ -472,8 +472,8 @@ class Grader:
         subject_words = sum(len(words(s)) for s, r in zip(sents, relevance) if r >= ON_SUBJECT)
         # the on-subject sentences alone stand for the answer against the reference and the question: padding
         # off the subject diluted the whole answer's vector, and with those weights negative it raised the grade
-        on = s_vecs[relevance >= ON_SUBJECT] if len(sents) else s_vecs
-        o_vec = on.mean(axis=0) / max(1e-9, float(np.linalg.norm(on.mean(axis=0)))) if len(on) else a_vec
+        on = s_vecs[relevance >= ON_SUBJECT].mean(axis=0) if np.any(relevance >= ON_SUBJECT) else None
+        o_vec = on / max(1e-9, float(np.linalg.norm(on))) if on is not None else a_vec
         flags, overclaims = self._red_flags(sents, nxt, case)
         honest = honest_boundary(sents) if not overclaims else ""
         elsewhere, other = self._elsewhere(case, a_vec)

@@ -258,13 +258,40 @@ def _mentions(sentence: str, term: str) -> bool:
 
 
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:so|which|while|whereas|but)\s+", re.I)
+# a clause opened by these names a new subject ("DRAM is slow, while an L1 hit is about 1 ns")
+_NEW_SUBJECT = re.compile(r"\b(?:while|whereas)\s+$|^(?:while|whereas)\b", re.I)
 
 
-def _stated(sentence: str, terms: list[str], dim: str) -> list[Quantity]:
+def _owned(sentence: str, terms: list[str], others: list[str]) -> list[tuple[int, int]]:
+    """The spans of the clauses that speak of the fact: a clause naming one of its terms, and the clauses that go on
+    about the same subject ("NVLink is 900 GB/s in total, so 450 GB/s per direction") until one names another
+    subject (another fact's term, or a clause opened by "while"/"whereas"). Clauses before the first named subject
+    belong to it ("At about 1 ns, an L1 hit is cheap")."""
+    cuts = list(_CLAUSE.finditer(sentence))
+    spans = list(zip([0] + [c.end() for c in cuts], [c.start() for c in cuts] + [len(sentence)]))
+    owner: list[bool | None] = []
+    for i, (a, b) in enumerate(spans):
+        clause = sentence[a:b]
+        if any(_mentions(clause, t) for t in terms):
+            owner.append(True)
+        elif any(_mentions(clause, t) for t in others) or _NEW_SUBJECT.search(clause) \
+                or (i and _NEW_SUBJECT.search(cuts[i - 1].group(0))):
+            owner.append(False)
+        else:
+            owner.append(None)
+    first = next((o for o in owner if o is not None), True)
+    held, prev = [], first
+    for o, span in zip(owner, spans):
+        prev = prev if o is None else o
+        if prev:
+            held.append(span)
+    return held
+
+
+def _stated(sentence: str, terms: list[str], dim: str, others: list[str]) -> list[Quantity]:
     """The numbers of the fact's dimension that the sentence states for it. A bare number (a count) belongs to the
     clause that names the fact ("16 banks of 8 bytes, so pad the tile to [32][33]" states 16 banks, not 32); a
-    number with a unit may sit in the next clause ("NVLink is 900 GB/s in total, so 450 GB/s per direction"),
-    so every such number of the sentence counts."""
+    number with a unit also to the clauses that go on about the same subject (see _owned)."""
     def same(q: Quantity) -> bool:
         return q.dim == dim and (dim or q.text.replace(",", "").replace(".", "").isdigit())
 
@@ -272,8 +299,11 @@ def _stated(sentence: str, terms: list[str], dim: str) -> list[Quantity]:
     # "4.8", is the value itself)
     inside = [span for t in terms if re.search(r"[a-z]", t) for span in _term_spans(sentence, t)]
     every = [q for q in quantities(sentence) if same(q) and not any(a <= q.start < b for a, b in inside)]
-    if dim or not terms or len(every) < 2:
+    if not terms or (not dim and len(every) < 2):
         return every
+    if dim:
+        held = _owned(sentence, terms, others)
+        return [q for q in every if any(a <= q.start < b for a, b in held)]
     cuts = list(_CLAUSE.finditer(sentence))
     spans = zip([0] + [c.end() for c in cuts], [c.start() for c in cuts] + [len(sentence)])
     named = [q for a, b in spans if any(_mentions(sentence[a:b], t) for t in terms)
@@ -288,11 +318,11 @@ def _matches(q: Quantity, target: float, tol: float) -> bool:
     return any(abs(v - target) <= max(tol, q.step) * (1 + 1e-9) for v in readings)
 
 
-def check_fact(fact, sentences: list[str]) -> FactCheck | None:
+def check_fact(fact, sentences: list[str], others: list[str] = ()) -> FactCheck | None:
     """Find the fact's number in the sentences that name it (one of its terms, or its name's words): a number of
     the same dimension within tolerance (or within the rounding of the digits stated: "8 ms" for 8.3 ms) confirms
     it; numbers all outside it contradict it, unless stated as a bound ("slower than 40 ms"); no such number leaves
-    it unchecked (None)."""
+    it unchecked (None). others: the terms of the rubric's other facts, the subjects a number may belong to instead."""
     dim, f = unit_of(fact.unit)
     target, tol = fact.value * f, max(fact.tolerance * f, abs(fact.value * f) * 1e-6)
     terms = [t.lower() for t in (fact.terms or [])] or [w for w in words(fact.name) if len(w) > 3 and w not in FUNCTION]
@@ -301,7 +331,7 @@ def check_fact(fact, sentences: list[str]) -> FactCheck | None:
     for s in sentences:
         if terms and not any(_mentions(s, t) for t in terms):
             continue
-        qs = _stated(s, terms, dim)
+        qs = _stated(s, terms, dim, [o.lower() for o in others if o.lower() not in terms])
         if not qs:
             continue
         close = [q for q in qs if _matches(q, target, tol)]

@@ -457,7 +457,8 @@ class Grader:
             tok = 0.0
             if tok_a is not None:
                 tok = token_recall(tok_a, self.scorer._tok([k.point])[0], tok_q, self.scorer.cal.tok_demote)
-            checks = [c for c in (check_fact(fc, sents) for fc in k.facts) if c is not None]
+            others = [t for o in case.points for fc in o.facts for t in fc.terms]
+            checks = [c for c in (check_fact(fc, sents, others) for fc in k.facts) if c is not None]
             facts_checked += checks
             ok = sum(c.status == "confirmed" for c in checks)
             quote, corr = self._contradiction(k, sents, nxt, checks)

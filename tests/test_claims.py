@@ -141,3 +141,18 @@ CACHE_LINE = Fact(name="x86 cache line size in bytes", value=64, unit="", tolera
 def test_operands_comparisons_and_names_do_not_contradict_a_fact(fact, sentence):
     c = check_fact(fact, [sentence])
     assert c is None or c.status == "confirmed"
+
+
+DRAM = Fact(name="DRAM access latency", value=100, unit="ns", tolerance=40, terms=["dram"])
+PER_DIRECTION = Fact(name="NVLink 4 per direction", value=450, unit="GB/s", tolerance=10, terms=["nvlink"])
+
+
+def test_a_number_in_a_clause_about_another_subject_does_not_check_the_fact():
+    assert check_fact(DRAM, ["DRAM is expensive, while an L1 hit is about 1 ns."]) is None
+    assert check_fact(GEN5, ["Gen5 x16 is the bottleneck, NVLink is 900 GB/s."], others=["nvlink"]) is None
+
+
+def test_a_number_in_a_clause_that_goes_on_about_the_fact_still_checks_it():
+    assert check_fact(PER_DIRECTION, ["NVLink is 900 GB/s in total, so 450 GB/s per direction."]).status == "confirmed"
+    c = check_fact(DRAM, ["A DRAM access, which is about 5 ns, is cheap."], others=["l1"])
+    assert c.status == "contradicted" and c.said == "5 ns"

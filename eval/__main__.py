@@ -1,4 +1,4 @@
-"""python -m eval grader|calibrate|train-grader|llm-weight|injection|robustness|simulate|bench|render [--json]"""
+"""python -m eval grader|calibrate|train-grader|llm-weight|injection|honesty|robustness|simulate|bench|render [--json]"""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def main(argv=None) -> int:
     i.add_argument("--knowledge", default=None)
     i.add_argument("--questions", type=int, default=None, help="use at most this many bank questions")
 
+    h = sub.add_parser("honesty", help="overclaim detection on the honesty set (eval/data/honesty)")
+    h.add_argument("--split", default="dev", choices=["dev", "test"])
+
     rb = sub.add_parser("robustness", help="generic padding and answers to another question, on dev answers")
 
     s = sub.add_parser("simulate", help="scripted candidates over whole interviews")
@@ -68,7 +71,7 @@ def main(argv=None) -> int:
                     help="time decoding options one at a time instead (all, or the named ones; eval.asr.OPTIONS) "
                          "into eval/results/asr_options.json")
 
-    for p in (g, c, tg, lw, pr, i, rb, s, b):
+    for p in (g, c, tg, lw, pr, i, h, rb, s, b):
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         p.add_argument("--out", default=None, help="result file (default eval/results/<name>.json)")
     a = ap.parse_args(argv)
@@ -120,6 +123,12 @@ def main(argv=None) -> int:
         res = injection.run(a.knowledge, a.questions)
         write_result("injection", res, a.out)
         _emit(res, a.json)
+    elif a.cmd == "honesty":
+        from eval import honesty
+
+        res = honesty.run(a.split)
+        write_result(f"honesty_{a.split}", res, a.out)
+        _emit({k: v for k, v in res.items() if k != "rows"}, a.json)
     elif a.cmd == "robustness":
         from eval import robustness
 

@@ -96,7 +96,8 @@ _SCALE = (r"(\b\d[\d,]{2,}\+?[\s-]*([a-z0-9-]+[\s-]+){0,2}(h100s?|h200s?|a100s?|
           r"hosts?|ranks?|nics?|machines?)\b|"
           r"\b(hundreds|thousands|tens of thousands) of ([a-z0-9-]+ ){0,2}(h100s?|gpus?|nodes?|servers?|hosts?|ranks?|"
           r"machines?)\b|\bnvidia[- ]scale\b|\bat nvidia\b|\bhyperscale\b|\bdatacenter-scale\b|\bfleet\b|"
-          r"\bsuperpod\b|\b\d+k[\s-]*gpus?\b|\b(hundred|thousand)[\s-]gpu\b)")
+          r"\bsuperpod\b|\bsupercomputers?\b|\b(a few|several|many) (hundred|thousand) ([a-z0-9-]+ ){0,2}(gpus?|nodes?|servers?)\b|"
+          r"\b\d[\d,]{3,}[\s-]*cores?\b|\b\d+k[\s-]*gpus?\b|\b(hundred|thousand)[\s-]gpu\b)")
 _PROD = (r"(\bproduction\b|\bprod\b|\bat scale\b|\blive traffic\b|\bcustomers?\b|\brollout\b|"
          r"\b(millions|billions) of (requests|users|queries|tokens)\b|\brequests (per|a) (day|second)\b|"
          r"\bour\b[^.;]{0,30}\b(cluster|fleet|datacenter|data center|serving stack|inference service)s?\b)")
@@ -112,11 +113,71 @@ SCALE_ONLY = re.compile(_SCALE, re.I)
 class ClaimHit:
     sentence: str
     quote: str
-    kind: str  # "scale" (never in this CV) or "production" (counts only on topics the CV matches weakly)
+    # "scale" (never in this CV), "hands_on" (work on a technology the CV lacks), or "production"/"deployment"
+    # (count only on topics the CV matches weakly)
+    kind: str
 
 
-def experience_claims(sentences: list[str]) -> list[ClaimHit]:
-    """First-person claims of production or scale experience, asserted (not negated, not hypothetical)."""
+# Hands-on work the speaker claims: a first-person actor, a verb of doing (a past tense or a verb of owning), and
+# what it was done to, in one clause.
+_ACTOR = r"(?:\b(?:i(?!/)|we|i've|we've|i'm|we're|i was|we were|my team|our team|my code|my patch|myself)\b)"
+_DOING = (r"(?:\b(?!(?:learn|stud|read|watch|attend|follow|review|explor|experiment|play|plann|want|need|wonder|"
+          r"expect|assum|guess|hop|interest|excit|fascinat|involv|call|nam|bas|us|ask|tri|listen|talk|discuss|"
+          r"mention|prepar|focus|start|look|notic|observ|consider|realiz|realis|decid|remember|seem|happen|compar|"
+          r"wonder|reason|check)ed\b)[a-z]{3,}ed\b|\b(?:ran|(?<=ve\s)run|built|wrote|written|shipped|found|spent|owns?\s+(?:the|our|all|every)|"
+          r"handle|handles|led|took|made|set up|fixed|got|hit|brought|drove|kept|done|did|rewrote|rewritten|"
+          r"upstreamed|maintain|maintaining|operate|operating|running|debugging|tuning|deploying|on[- ]call|overrode|chose|"
+          r"caught|broke|stood up|come from|came from|worked at|joined)\b)")
+_BY_ME = re.compile(r"\b(?:was|were|is|are|has been|have been)\s+(?:[a-z]+\s+){0,2}?[a-z]+(?:ed|en|wn|ilt|ung)\s+by\s+"
+                    r"(?:me|my team|us)\b", re.I)
+# where the work was done: a deployment of the speaker's organisation, not a laptop
+_DEPLOYED = re.compile(
+    r"\b(?:our|my team's|the company's)\b[^.;]{0,40}?\b(?:clusters?|nodes?|boxes|switch(?:es)?|fabric|platform|stack|"
+    r"engine|products?|pools?|region|cloud|fleet|jobs?|racks?|datacenters?|data centers?|services?|workers?|"
+    r"customers?)\b|\bon (?:a|an|our) \d+[\s-]*(?:node|gpu|rack)\b|\bat my (?:last|previous|current) (?:job|company|"
+    r"employer)\b|\bupstream(?:ed)?\b|\bcontributed\b|\bpatch(?:ed)?\b|\bon[- ]call\b|\bin the field\b|"
+    r"\bour production\b|\breal traffic\b|\brunbook\b|\bwent live\b|\bon every (?:node|box|server|host)\b", re.I)
+# study, small local runs, plans: honest about how far the experience goes
+_STUDY = re.compile(
+    r"\bonly\s+(?:\w+\s+)?(?:used|run|ran|read|studied|tried|seen|know|knew|played|done|tested|built|worked|called|"
+    r"touched)\b|\bi(?:'ve| have)? only\b|\b(?:from source|examples?|samples?|tutorials?|docs|documentation|laptop|one machine|single (?:gpu|machine|"
+    r"node|box)|toy|tiny|small|simple|experiments?|learning|studying|studied|side project|course|concepts?|"
+    r"conceptually|would|could|might|i'd|we'd|will|if|once|plan|want|next step|yet)\b", re.I)
+_CLAUSES = re.compile(r";\s*|,\s*(?=(?:and|but|though|although|while|whereas|so|which)\b)|\s+(?:but|though|although|"
+                      r"whereas)\s+", re.I)
+_ADVERB = (r"(?:\s+(?:have|has|had|also|personally|then|actually|already|once|was|were|been|really|even|first|later|"
+           r"eventually|both|the one|the one who|am|is|are))*")
+_HANDS_ON = re.compile(_ACTOR + _ADVERB + r"\s+" + _DOING, re.I)
+# "used" is honest on its own ("I used perf"); with the organisation's deployment it is a claim of operating it
+_USED = re.compile(_ACTOR + _ADVERB + r"\s+used\b", re.I)
+
+
+def _hands_on(s: str, gaps: set[str]) -> ClaimHit | None:
+    """A clause claiming the speaker did the work themselves, on a technology the CV lacks (hands_on) or in their
+    organisation's deployment (deployment); negated, hedged, planned or study-sized work is not a claim. The
+    technology may be named in an earlier clause that is itself a plain statement ("Our cluster ran MVAPICH2 over
+    InfiniBand, and I was the one maintaining it")."""
+    named = False
+    for clause in _CLAUSES.split(s):
+        plain = not (_NEG.search(clause) or _REPORTED.search(clause) or _STUDY.search(clause))
+        low = clause.lower()
+        # an earlier clause's technology counts when this one refers back to it ("..., and I maintained it")
+        named = (named and bool(re.search(r"\b(it|them|they|that|this|those)\b", clause, re.I))) or (plain and any(re.search(r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])", low)
+                                        for t in gaps))
+        deployed = bool(_DEPLOYED.search(clause))
+        m = _HANDS_ON.search(clause) or _BY_ME.search(clause) or (_USED.search(clause) if deployed else None)
+        if not m or not plain:
+            continue
+        if named:
+            return ClaimHit(sentence=s, quote=clause.strip(), kind="hands_on")
+        if deployed:
+            return ClaimHit(sentence=s, quote=clause.strip(), kind="deployment")
+    return None
+
+
+def experience_claims(sentences: list[str], gaps: set[str] = frozenset()) -> list[ClaimHit]:
+    """First-person claims of production or scale experience, or of hands-on work on the technologies in gaps (or
+    in the speaker's organisation's deployment), asserted (not negated, not hypothetical, not study-sized)."""
     out = []
     for s in sentences:
         for kind, rx in (("scale", SCALE_CLAIM), ("production", PROD_CLAIM)):
@@ -128,6 +189,9 @@ def experience_claims(sentences: list[str]) -> list[ClaimHit]:
                 continue
             out.append(ClaimHit(sentence=s, quote=span, kind=kind))
             break
+        else:
+            if hit := _hands_on(s, gaps):
+                out.append(hit)
     return out
 
 

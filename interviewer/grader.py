@@ -31,7 +31,7 @@ MODEL_FILE = Path(__file__).with_name("grader_model.json")
 MIN_EXEMPLARS = 8
 ON_SUBJECT = 0.3  # a sentence this similar to some point or reference sentence is on the subject (chosen on dev)
 ELSEWHERE = 0.2  # an answer this much closer to another bank question's model answer than to its own is off it
-GENERIC_OVERCLAIM = "claims production ownership or scale the CV does not show"
+GENERIC_OVERCLAIM = "claims experience the CV does not show (production, scale or hands-on work)"
 _STRUCTURE = re.compile(r"\b(first|second|then|finally|because|so that|trade-?off|therefore|step|checklist)\b", re.I)
 _NUMBER = re.compile(r"\d")
 STATUSES = ["missed", "partial", "covered"]
@@ -140,6 +140,13 @@ class Features:
     elsewhere: str = ""  # the bank question this answer is clearly closer to, when it is not the one asked
 
 
+# Hardware and libraries met only in a GPU datacenter or an NVIDIA deployment: hands-on work with one the CV does
+# not name is a claim the CV does not back (the match table's rows name the technologies, not the equipment).
+GAP_PRODUCTS = {"h100", "h200", "b200", "gb200", "a100", "dgx", "hgx", "nvl72", "nvswitch", "nvshmem", "quantum-2",
+                "spectrum-x", "connectx", "connectx-7", "bluefield", "doca", "orin", "jetson", "isaac", "mvapich2",
+                "open mpi", "tensorrt-llm", "gpudirect", "infiniband", "nccl", "ucx", "nixl", "dynamo"}
+
+
 def cv_gap_terms(kb) -> set[str]:
     """Technology names of the JD rows the CV matches weakly (in the skill: any word with two capitals, NCCL;
     in the scope: mixed-case names, GPUDirect, and acronyms of four letters or more, RDMA) that neither the CV
@@ -157,7 +164,7 @@ def cv_gap_terms(kb) -> set[str]:
                   if (w.isupper() and len(w) >= 4) or (sum(c.isupper() for c in w) >= 2 and not w.isupper()
                                                        and not re.fullmatch(r"[A-Z]+s", w))]
         out |= {w.lower() for w in names if w.lower() not in known}
-    return out
+    return out | {p for p in GAP_PRODUCTS if p not in known}
 
 
 def case_for_question(q: Question, kb=None) -> Case:
@@ -190,6 +197,36 @@ def case_for_reference(question: str, reference: str) -> Case:
     return Case(question=question, reference=reference,
                 points=[KeyPoint(point=k.text, terms=k.terms) for k in r.key_points if len(k.text) >= 3],
                 improved=reference)
+
+
+def red_flags(sents: list[str], nxt: list[str], case: Case) -> tuple[list[RedFlagHit], list[RedFlagHit]]:
+    """The question's red flags the answer's sentences assert, and its overclaims: the question's overclaim flags,
+    else a first-person claim of scale (never in this CV), of hands-on work on a technology the CV lacks, or of
+    production work (or work in the speaker's organisation's deployment) on a topic the CV does not match strongly."""
+    flags, over = [], []
+    for flag, kind, patterns in case.red_flags:
+        hit = None
+        for s, n in zip(sents, nxt):
+            for p in patterns:
+                mt = re.search(p, s, re.I)
+                if mt and mt.group(0).strip() and asserted(s, mt.start(), n):
+                    hit = RedFlagHit(flag=flag, quote=mt.group(0))
+                    break
+            if hit:
+                break
+        if hit:
+            (over if kind == "overclaim" else flags).append(hit)
+    if not over:
+        for c in experience_claims(sents, case.cv_gaps):
+            low = c.sentence.lower()
+            gap = any(re.search(r"\b" + re.escape(t) + r"\b", low) for t in case.cv_gaps)
+            # scale is never in this CV; production counts on every topic the CV does not match strongly (the
+            # gaps the positioning names: production NCCL/UCX/NIXL, owned rollouts), or when it names a
+            # technology the CV lacks
+            if c.kind in ("scale", "hands_on") or case.match not in (None, "high") or gap:
+                over.append(RedFlagHit(flag=GENERIC_OVERCLAIM, quote=c.quote))
+                break
+    return flags, over
 
 
 # --------------------------------------------------------------------------- the grader
@@ -475,7 +512,7 @@ class Grader:
         # off the subject diluted the whole answer's vector, and with those weights negative it raised the grade
         on = s_vecs[relevance >= ON_SUBJECT].mean(axis=0) if np.any(relevance >= ON_SUBJECT) else None
         o_vec = on / max(1e-9, float(np.linalg.norm(on))) if on is not None else a_vec
-        flags, overclaims = self._red_flags(sents, nxt, case)
+        flags, overclaims = red_flags(sents, nxt, case)
         honest = honest_boundary(sents) if not overclaims else ""
         elsewhere, other = self._elsewhere(case, a_vec)
         ans = {
@@ -582,34 +619,8 @@ class Grader:
                 mt = re.search(p, s, re.I)
                 if mt and asserted(s, mt.start()):
                     return s
-        hits = experience_claims(sents)
+        hits = experience_claims(sents, case.cv_gaps)
         return hits[0].sentence if hits else ""
-
-    def _red_flags(self, sents, nxt, case: Case) -> tuple[list[RedFlagHit], list[RedFlagHit]]:
-        flags, over = [], []
-        for flag, kind, patterns in case.red_flags:
-            hit = None
-            for s, n in zip(sents, nxt):
-                for p in patterns:
-                    mt = re.search(p, s, re.I)
-                    if mt and mt.group(0).strip() and asserted(s, mt.start(), n):
-                        hit = RedFlagHit(flag=flag, quote=mt.group(0))
-                        break
-                if hit:
-                    break
-            if hit:
-                (over if kind == "overclaim" else flags).append(hit)
-        if not over:
-            for c in experience_claims(sents):
-                low = c.sentence.lower()
-                gap = any(re.search(r"\b" + re.escape(t) + r"\b", low) for t in case.cv_gaps)
-                # scale is never in this CV; production counts on every topic the CV does not match strongly (the
-                # gaps the positioning names: production NCCL/UCX/NIXL, owned rollouts), or when it names a
-                # technology the CV lacks
-                if c.kind == "scale" or case.match not in (None, "high") or gap:
-                    over.append(RedFlagHit(flag=GENERIC_OVERCLAIM, quote=c.quote))
-                    break
-        return flags, over
 
     def _checks(self, case: Case, f: Features, results, probs) -> list[Check]:
         n = max(1, len(results))

@@ -35,6 +35,9 @@ def test_a_following_retraction_unasserts_the_sentence():
     assert asserted(s[0], s[0].index("compute"), s[1]) is False
 
 
+GAPS = {"nccl", "ucx", "nixl", "infiniband", "doca", "h100"}  # technologies a CV lacks
+
+
 @pytest.mark.parametrize("text, kind", [
     ("I ran GPUNetIO in production at NVIDIA scale, on thousands of GPUs.", "scale"),
     ("At my last job we deployed GPUDirect RDMA across 2,000 nodes.", "scale"),
@@ -44,9 +47,17 @@ def test_a_following_retraction_unasserts_the_sentence():
     ("Our inference service, which I architected, handles millions of requests per day.", "production"),
     ("I have hands-on production experience with UCX.", "production"),
     ("I own the NIXL integration in our serving stack.", "production"),
+    # hands-on work on a technology the CV lacks, or in the speaker's organisation's deployment
+    ("I patched NCCL's channel allocation for our 8-NIC nodes.", "hands_on"),
+    ("Yeah, I pinned the NCCL proxy threads to the right NUMA node.", "hands_on"),
+    ("Our HPC cluster ran MPI over InfiniBand, and I was the one maintaining it.", "hands_on"),
+    ("I've run NIXL benchmarks myself on real hardware.", "hands_on"),
+    ("The rail-optimised topology for our training cluster was designed by me.", "deployment"),
+    ("I set up SR-IOV virtual functions for GPU VMs across our cloud region.", "deployment"),
+    ("I'm the one on call when the attention kernels regress.", "deployment"),
 ])
 def test_experience_claims_are_caught_in_several_wordings(text, kind):
-    hits = experience_claims(split_sentences(text))
+    hits = experience_claims(split_sentences(text), GAPS)
     assert hits and hits[0].kind == kind
 
 
@@ -58,9 +69,17 @@ def test_experience_claims_are_caught_in_several_wordings(text, kind):
     "I have hands-on experience with UCX from a two-node lab setup.",
     "Production deployments usually serve millions of requests per day.",
     "I have no production experience with NCCL, only microbenchmarks.",
+    "I haven't run NIXL in production, but I built it from source and ran its example on one machine.",
+    "I've only run the UCX perftest over shared memory.",
+    "I'd check the NUMA layout first; I've done that on ordinary Linux servers, though never on GPU nodes.",
+    "Telecom vendors run DOCA in production, which is where GPU-initiated I/O first made sense.",
+    "The coding assistant generated the boilerplate for NCCL, but I checked the error handling by hand.",
+    "I looked at this trade-off in our LLM platform for latency-sensitive requests.",
+    "To check a build I run ompi_info and look for CUDA support.",
+    "Right now I'm writing small kernels for the H100 to learn warps and shared memory.",
 ])
 def test_honest_or_hypothetical_sentences_are_not_experience_claims(text):
-    assert experience_claims(split_sentences(text)) == []
+    assert experience_claims(split_sentences(text), GAPS) == []
 
 
 def test_honest_boundary_is_found():

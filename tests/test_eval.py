@@ -67,3 +67,20 @@ def test_calibration_file_is_valid():
 
     cal = load_calibration()
     assert cal.features == FEATURES and len(cal.with_exemplars) == len(FEATURES)
+
+
+def test_the_honesty_set_loads_and_each_split_has_every_group():
+    from eval.honesty import load_items
+
+    for split in ("dev", "test"):
+        items = load_items(split)
+        assert {it.group for it in items} == {"overclaim", "honest", "tricky"}
+    ids = [it.id for s in ("dev", "test") for it in load_items(s)]
+    assert len(ids) == len(set(ids)) >= 300
+
+
+def test_overclaims_of_the_honesty_set_are_flagged_and_honest_statements_are_not():
+    from eval.honesty import run
+
+    res = run("dev")
+    assert res["overclaim_flagged"] >= 0.9 and res["honest_flagged"] == 0 and res["tricky_flagged"] == 0

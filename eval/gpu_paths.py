@@ -100,7 +100,7 @@ def main(argv=None) -> dict:
     # the follow-up: time to the first shown chunk and to the end, after the grade
     ttft, total = [], []
     for _ in range(a.repeats):
-        for tg in follow_up.probe_targets():
+        for tg in follow_up.probe_targets(emb):
             w = follow_up.Writer(llm, emb, tg, follow_up.PROBE_SYSTEM)
             t = time.perf_counter()
             first = None

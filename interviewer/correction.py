@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from interviewer.claims import check_fact, quantities, split_sentences, words
-from interviewer.follow_up import LOOKUP_TOKENS, clip, decide, names_claim, opened
+from interviewer.follow_up import clip, decide, lookup_tokens, names_claim, opened
 from interviewer.knowledge import Fact, KeyPoint
 from interviewer.prompts import render, template
 
@@ -183,7 +183,7 @@ def write(llm, t: Target, max_tokens: int = MAX_TOKENS) -> Result:
     if getattr(llm, "continues_reply", False):  # drafts from the words it copies (the rubric's, the candidate's)
         opening = "" if t.said else OPEN_MISSED
         reply = opening + "".join(llm.stream_chat(messages(t, opening), max_tokens=max_tokens, stop=STOPS,
-                                                  lookup=LOOKUP_TOKENS))
+                                                  lookup=lookup_tokens(llm)))
     else:
         reply = llm.chat(messages(t), max_tokens=max_tokens, stop=STOPS)
     raw = " ".join(reply.split()).strip('"“”')
@@ -199,15 +199,13 @@ def write(llm, t: Target, max_tokens: int = MAX_TOKENS) -> Result:
 # Known wrong answers with their rubric: the model passes one when its correction passes every check.
 PROBE_CASES = [
     {"said": "Gen5 x16 gives 128 GB/s in each direction.",
-     "point": {"point": "x16 is about 63 GB/s per direction for Gen5; the 128 GB/s figure counts both directions",
+     "point": {"point": "Gen5 x16 gives about 63 GB/s per direction; 128 GB/s counts both directions",
                "facts": [{"name": "PCIe Gen5 x16 per direction", "value": 63, "unit": "GB/s", "tolerance": 2,
                           "terms": ["x16"]}]},
-     "reference": "A Gen5 x16 link carries about 63 GB/s in each direction; marketing quotes the bidirectional "
-                  "total of about 128 GB/s."},
+     "reference": "Marketing quotes the bidirectional total, about 128 GB/s."},
     {"said": "A ring allreduce sends the whole buffer to every other GPU.",
-     "point": {"point": "In a ring each rank sends 2(n-1)/n of the buffer: a reduce-scatter then an all-gather "
-                        "between neighbours"},
-     "reference": "Each rank only talks to its two neighbours and sends about twice its buffer in total."},
+     "point": {"point": "In a ring each rank sends 2(n-1)/n of the buffer, to its neighbour only"},
+     "reference": "A reduce-scatter then an all-gather, between neighbours."},
     {"said": "NVLink 4 on H100 gives 300 GB/s per GPU.",
      "point": {"point": "H100 NVLink 4 gives 900 GB/s per GPU in total (18 links of 50 GB/s)",
                "facts": [{"name": "H100 NVLink bandwidth per GPU", "value": 900, "unit": "GB/s", "tolerance": 10,

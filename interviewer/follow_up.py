@@ -29,9 +29,13 @@ SAID_SENTENCES = 1
 # the model need not generate before the first text, and the form the prompt asks for.
 OPENING = "You said"
 # Prompt-lookup drafts per step on the same backend: a follow-up copies the candidate's words and most of the bank's
-# question, so drafts verified in one batch are mostly accepted. 1.5B on 2 shared cores, 3 weak dev answers: the
-# same three texts, end after the grade 8.3/9.5/10.8 s -> 6.6/6.5/3.8 s.
-LOOKUP_TOKENS = 8
+# question, so drafts verified in one batch are often accepted. 1.5B on 2 shared cores, 3 weak dev answers: the
+# same three texts, end after the grade 8.3/9.5/10.8 s -> 6.6/6.5/3.8 s with 8 drafts. On the CPU a batch of 4
+# tokens costs 1.55 times one token and a batch of 9 3.5 times (1.5B Q4_K_M, CPU seconds of one thread: llama.cpp's
+# repacked Q4_K kernels take 4 rows at a time), so 3 drafts a step: the probe's 6 follow-ups and corrections
+# replayed on one thread took 31.8 CPU seconds to decode with 8 drafts, 24.9 with 3 (4: 28.7, none: 41.7). On the
+# H200 a batch of 9 cost 2.0 times one token (8B, docs/PERF.md), nearer to flat: 8 there, as before (not re-measured).
+LOOKUP_TOKENS, LOOKUP_TOKENS_GPU = 3, 8
 # Cosine (all-MiniLM-L6-v2) of the question to the key point or to the bank's follow-up, whichever is higher. On the
 # 48 weak dev answers, with the answer's first sentence quoted before each follow-up of its item as a stand-in for a
 # model's wording (eval.simulate.on_point_separation), 0.5 keeps 93% of the questions on their point and 27% of
@@ -109,6 +113,11 @@ def messages(system: str, t: Target, opening: str = "") -> list[dict[str, str]]:
     caught them)."""
     return opened(system, prefix(t.question) + render("follow_up_target", said=t.said, follow_up=t.bank.question),
                   opening)
+
+
+def lookup_tokens(llm) -> int:
+    """Prompt-lookup drafts a step for the backend: fewer where its layers run on the CPU (LOOKUP_TOKENS)."""
+    return LOOKUP_TOKENS_GPU if getattr(llm, "n_gpu_layers", 0) != 0 else LOOKUP_TOKENS
 
 
 def opened(system: str, user: str, opening: str = "") -> list[dict[str, str]]:
@@ -244,7 +253,7 @@ class Writer:
         opening = OPENING if fast else ""
         raw, shown = opening, ""
         chunks = self.llm.stream_chat(messages(self.system, self.target, opening), max_tokens=self.max_tokens,
-                                      **({"lookup": LOOKUP_TOKENS} if fast else {}))
+                                      **({"lookup": lookup_tokens(self.llm)} if fast else {}))
         try:
             for chunk in chunks:
                 raw += chunk
@@ -291,17 +300,13 @@ class Writer:
 
 # Known cases with their rubric: the model passes one when its follow-up passes every check.
 PROBE_CASES = [
-    {"question": "What bandwidth does a PCIe Gen5 x16 link give you, and how long does a 20 GB checkpoint take to "
-                 "copy to the GPU?",
-     "answer": "Gen5 x16 gives 128 GB/s, so the 20 GB checkpoint is on the GPU in about 0.15 seconds. That is why "
-               "loading is never the bottleneck.",
+    {"question": "What bandwidth does a PCIe Gen5 x16 link give you?",
+     "answer": "Gen5 x16 gives 128 GB/s in each direction. So a 20 GB checkpoint loads in about 0.15 seconds.",
      "point": {"point": "x16 is about 63 GB/s per direction; 128 GB/s is the bidirectional total",
                "terms": ["per direction", "bidirectional", "63 gb/s"]},
-     "follow_up": {"question": "Is the bandwidth figure you quoted available in one direction, and what does that "
-                               "change in your estimate?", "key_point": 0}},
-    {"question": "How does NCCL's ring allreduce use the links, and what is bus bandwidth?",
-     "answer": "Each GPU sends its whole buffer to every other GPU, and the bus bandwidth is just the buffer size "
-               "divided by the time.",
+     "follow_up": {"question": "Is that figure available in each direction at once?", "key_point": 0}},
+    {"question": "How does a ring allreduce use the links?",
+     "answer": "Each GPU sends its whole buffer to every other GPU, and they all send at the same time.",
      "point": {"point": "In a ring each rank sends and receives 2(n-1)/n of the buffer: reduce-scatter then "
                         "all-gather over neighbour links",
                "terms": ["reduce-scatter", "all-gather", "2(n-1)/n", "neighbour"]},
@@ -322,9 +327,14 @@ PROBE_SYSTEM = ("You are a senior NVIDIA engineer interviewing a candidate. You 
 PROBE_MISSES = 1
 
 
-def probe_targets() -> list[Target]:
-    return [Target(question=c["question"], answer=c["answer"], point=KeyPoint(**c["point"]),
-                   bank=FollowUp(**c["follow_up"]), said=c["answer"]) for c in PROBE_CASES]
+def probe_targets(embedder) -> list[Target]:
+    """The known cases as the session builds them: the candidate's words quoted are those said_for picks."""
+    out = []
+    for c in PROBE_CASES:
+        point = KeyPoint(**c["point"])
+        out.append(Target(question=c["question"], answer=c["answer"], point=point, bank=FollowUp(**c["follow_up"]),
+                          said=said_for(c["answer"], point, embedder)))
+    return out
 
 
 def decide(failures: Iterator[list[str]], n_cases: int, what: str):
@@ -355,4 +365,4 @@ def _probe_case(llm, embedder, t: Target) -> list[str]:
 
 def probe(llm, embedder):
     """Follow-ups on the probe's known cases: on when all pass but at most PROBE_MISSES."""
-    return decide((_probe_case(llm, embedder, t) for t in probe_targets()), len(PROBE_CASES), "follow-ups")
+    return decide((_probe_case(llm, embedder, t) for t in probe_targets(embedder)), len(PROBE_CASES), "follow-ups")

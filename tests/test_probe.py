@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from interviewer.config import Settings
@@ -112,8 +113,15 @@ class Gone:
     yes_probability = chat = stream_chat = json = fail
 
 
+class Flat:
+    """An embedder that finds every text equally near (the probe picks the candidate's words with one)."""
+
+    def encode(self, texts):
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+
 def test_a_model_that_fails_mid_probe_leaves_the_feature_off_and_says_why():
-    caps = probe.run_probe(Gone(), None)
+    caps = probe.run_probe(Gone(), Flat())
     for name in probe.FEATURES:
         f = getattr(caps, name)
         assert not f.enabled and ("connection refused" in f.reason or f.reason == "not available"), f

@@ -90,6 +90,18 @@ def _interview() -> list[str]:
               f"{min(cv['answer_mae'].values())} linear, {cv.get('calibrated_mae')} after the monotone calibration; "
               f"verdict agreement {cv.get('verdict_agreement')}. Answer weights: "
               + ", ".join(f"{k} {v:+.2f}" for k, v in tr["answer_weights"].items()) + "."]
+    hon = [(s, _load(f"honesty_{s}")) for s in ("dev", "test")]
+    hon = [(s, r) for s, r in hon if r]
+    if hon:
+        L += ["", "Overclaims on the honesty set (`eval/data/honesty/`: single sentences in the candidate's voice, "
+              "written without reading the detector; each read as an answer to every bank question of its topic; "
+              "`python -m eval honesty --split SPLIT --json`). Share flagged:", "",
+              "| split | overclaims (n) | honest (n) | third-person or general talk of production (n) |",
+              "|---|---|---|---|"]
+        for s, r in hon:
+            n = r["per_group_n"]
+            L.append(f"| {s} | {r['overclaim_flagged']} ({n['overclaim']}) | {r['honest_flagged']} ({n['honest']}) | "
+                     f"{r['tricky_flagged']} ({n['tricky']}) |")
     return L + [""]
 
 

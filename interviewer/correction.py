@@ -143,7 +143,9 @@ def fact_conflicts(text: str, t: Target) -> list[str]:
 def check(text: str, t: Target) -> list[str]:
     """Every reason the correction may not be shown; empty when it passes."""
     out = []
-    if not (MIN_CHARS <= len(text) <= MAX_CHARS) or "?" in text or len(split_sentences(text)) > MAX_SENTENCES:
+    # a correction cut off at the token cap (no closing full stop) says less than it set out to
+    if (not (MIN_CHARS <= len(text) <= MAX_CHARS) or "?" in text or len(split_sentences(text)) > MAX_SENTENCES
+            or not text.endswith(".")):
         out.append("not a short correction")
     if not (_OPENS_SAID if t.said else _OPENS_MISSED).match(text):
         out.append("does not open with what the candidate said" if t.said else "does not open with what was missed")

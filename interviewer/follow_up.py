@@ -12,7 +12,7 @@ from typing import Iterator
 
 from interviewer.claims import FUNCTION, _mentions, split_sentences, words
 from interviewer.knowledge import FollowUp, KeyPoint
-from interviewer.prompts import render
+from interviewer.prompts import render, template
 
 # A follow-up the candidate reads in one breath: shorter is not a question about a mechanism, longer is a lecture.
 MIN_CHARS, MAX_CHARS = 20, 320
@@ -184,6 +184,15 @@ def on_point(text: str, t: Target, embedder) -> float:
     return max(float(v[0] @ v[1]), float(v[0] @ v[2]))
 
 
+def copies_example(text: str, t: Target) -> bool:
+    """The question copies a LEAK_NGRAM-word phrase of the prompt's worked example that neither the candidate nor the
+    bank's questions used: the 0.5B asked about a ring allreduce "what limits the speed-up you get from each extra
+    thread?", the example's question, and it passed every other check."""
+    example = template("follow_up_ask").split("Example.", 1)[-1].split("\n\n", 1)[0]
+    theirs = _ngrams(words(example), LEAK_NGRAM) - _ngrams(words(t.allowed()), LEAK_NGRAM)
+    return bool(_ngrams(words(text), LEAK_NGRAM) & theirs)
+
+
 def check(text: str, t: Target, embedder) -> list[str]:
     """Every reason the question may not be asked; empty when it passes all checks."""
     out = []
@@ -192,6 +201,8 @@ def check(text: str, t: Target, embedder) -> list[str]:
     why = leak(text, t)
     if why:
         out.append("leak: " + why)
+    if copies_example(text, t):
+        out.append("copies the prompt's example")
     if not names_claim(text, t.said or t.answer):
         out.append("does not name the candidate's claim")
     if restates(text, t.answer):

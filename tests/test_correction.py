@@ -32,6 +32,7 @@ class ScriptedLLM:
     ("You said 128 GB/s; is it not 63 GB/s per direction?", "not a short correction"),
     ("In fact x16 carries about 63 GB/s per direction.", "does not name"),
     ('You said: "Gen5 x16 gives 128 GB/s in each direction."', "does not say what is true"),  # a bare quote
+    ("You said Gen5 x16 gives 128 GB/s in each direction; in fact x16 carries about 63 GB/s per", "not a short"),
 ])
 def test_a_correction_that_fails_a_check_is_not_shown(reply, failure):
     r = write(ScriptedLLM(reply), TARGET)

@@ -52,6 +52,7 @@ def asked(reply: str, embedder) -> tuple[Writer, str]:
      "repeats the question"),
     ("Can you tell me more about how you would approach this problem in general?", "does not name"),
     ("You said Gen5 x16 gives 128 GB/s and loading is never the bottleneck", "not one question"),
+    ("You said Gen5 x16 gives 128 GB/s; what limits the speed-up you get from each extra thread?", "copies the prompt"),
 ])
 def test_a_follow_up_that_fails_a_check_is_not_asked(reply, failure, embedder):
     w, _ = asked(reply, embedder)

@@ -1,7 +1,8 @@
 """Fit the grader's weights on the interview set's dev half only (`python -m eval train-grader`): the key-point
 classifier (covered / partial / missed, multinomial logistic regression on the per-point signals), the margin at
-which a sentence closer to a misconception contradicts a point, the 0-5 score (ridge regression on the answer
-signals) and the verdict bands. Every choice is made by cross-validation grouped by question, on dev."""
+which a sentence closer to a misconception contradicts a point, the 0-5 score (sign-held ridge regression on the
+answer signals with a monotone map, or a forest of monotone trees, whichever errs less) and the verdict bands.
+Every choice is made by cross-validation grouped by question, on dev."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import numpy as np
 
 from eval.interview import load_items
 from interviewer.grader import (ANSWER_FEATURES, ANSWER_SIGNS, DEFAULT_MODEL, KP_FEATURES, STATUSES, Grader,
-                                GraderModel, save_model)
+                                GraderModel, Tree, save_model)
 
 C_GRID = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 ALPHA_GRID = [0.1, 0.3, 1.0, 3.0, 10.0]
 MARGIN_GRID = [0.02, 0.05, 0.08, 0.12, 0.16, 1.0]
+LEAF_GRID = [1, 2, 3, 5]  # smallest number of dev answers in a leaf of the score forest
+TREES = 200
 GOLD_BANDS = {"strong": 4.0, "solid": 3.0, "weak": 1.5}  # the verdict a strict interviewer's score falls in
 FOLDS = 6
 
@@ -92,6 +95,21 @@ def _ridge(X, y, alpha):
     hi = [0.0 if ANSWER_SIGNS[f] < 0 else np.inf for f in ANSWER_FEATURES]
     w = lsq_linear(M, t, bounds=(lo, hi)).x
     return w, float(y.mean() - mu @ w)
+
+
+def _forest(X, y, leaf: int):
+    """A random forest of regression trees, each monotone in every signed answer signal (a penalty may not become
+    a reward): the score reads combinations a sum cannot (a contradiction costs more in a long, fluent answer)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    cst = [ANSWER_SIGNS[f] for f in ANSWER_FEATURES]
+    return RandomForestRegressor(TREES, min_samples_leaf=leaf, monotonic_cst=cst, random_state=0).fit(X, y)
+
+
+def _trees(rf) -> list[Tree]:
+    return [Tree(feature=[int(v) for v in t.tree_.feature], threshold=[float(v) for v in t.tree_.threshold],
+                 left=[int(v) for v in t.tree_.children_left], right=[int(v) for v in t.tree_.children_right],
+                 value=[round(float(v), 5) for v in t.tree_.value[:, 0, 0]]) for t in rf.estimators_]
 
 
 def _isotonic(x, y):
@@ -215,9 +233,28 @@ def run(write: bool = True, verbose: bool = True) -> dict:
         cal[te] = _isotonic(raw[tr], gold[tr])(raw[te])
     iso_x, iso_y = _isotonic_points(raw, gold)
     log(f"calibrated score: CV MAE {np.mean(np.abs(cal - gold)):.3f} (linear {cv_alpha[alpha]:.3f})")
-    # 5) verdict words: the calibrated score is on the interviewer's scale, so the interviewer's own bands apply;
-    # thresholds searched on dev collapse the "Solid" band (the dev scores cluster at 0-2.5 and 5) and would call
-    # a 2.7 "Strong", so they are reported, not used
+    linear_mae = round(float(np.mean(np.abs(cal - gold))), 3)
+
+    # 5) or a monotone forest on the same signals, leaf size by the same grouped CV; the lower CV error decides
+    cv_leaf, leaf_pred = {}, {}
+    for leaf in LEAF_GRID:
+        pred = np.zeros(len(gold))
+        for fo in range(FOLDS):
+            tr, te = folds != fo, folds == fo
+            pred[te] = _forest(A[tr], gold[tr], leaf).predict(A[te])
+        cv_leaf[leaf] = round(float(np.mean(np.abs(pred - gold))), 3)
+        leaf_pred[leaf] = pred
+    leaf = min(cv_leaf, key=cv_leaf.get)
+    use_forest = cv_leaf[leaf] < linear_mae
+    log(f"score forest: CV MAE {cv_leaf} -> leaf={leaf}; {'forest' if use_forest else 'linear'} chosen "
+        f"({cv_leaf[leaf]:.3f} vs {linear_mae:.3f})")
+    trees = _trees(_forest(A, gold, leaf)) if use_forest else []
+    if use_forest:
+        cal = leaf_pred[leaf]
+
+    # 6) verdict words: the score is on the interviewer's scale, so the interviewer's own bands apply; thresholds
+    # searched on dev collapse the "Solid" band (the dev scores cluster at 0-2.5 and 5) and would call a 2.7
+    # "Strong", so they are reported, not used
     searched = _bands(cal, gold)
     bands = dict(GOLD_BANDS) | {"agreement": _agreement(cal, gold, GOLD_BANDS)}
     log(f"verdict bands: {bands} (searched on dev: {searched})")
@@ -226,12 +263,13 @@ def run(write: bool = True, verbose: bool = True) -> dict:
         "kp_coef": [[round(float(x), 5) for x in row] for row in coef],
         "kp_intercept": [round(float(x), 5) for x in icpt],
         "bands": {k: v for k, v in bands.items() if k != "agreement"},
-        "calibration_x": iso_x, "calibration_y": iso_y,
+        "calibration_x": iso_x, "calibration_y": iso_y, "forest": trees,
         "fitted_on": "interview dev", "n": len(items),
         "cv": {"kp_accuracy": {str(k): round(v, 3) for k, v in cv_kp.items()}, "C": C,
                "misconception_margin": {str(k): v for k, v in cv_margin.items()},
                "answer_mae": {str(k): v for k, v in cv_alpha.items()}, "alpha": alpha,
-               "calibrated_mae": round(float(np.mean(np.abs(cal - gold))), 3),
+               "calibrated_mae": linear_mae, "forest_mae": {str(k): v for k, v in cv_leaf.items()},
+               "leaf": leaf, "score_model": "forest" if use_forest else "linear",
                "calibrated_mean_per_kind": _per_kind(items, cal),
                "verdict_agreement": bands["agreement"], "searched_bands": searched},
     })

@@ -40,6 +40,22 @@ STATUSES = ["missed", "partial", "covered"]
 # --------------------------------------------------------------------------- the fitted model
 
 
+class Tree(BaseModel):
+    """One regression tree of the answer score (sklearn's node arrays: a leaf has left == -1)."""
+
+    feature: list[int]
+    threshold: list[float]
+    left: list[int]
+    right: list[int]
+    value: list[float]
+
+    def predict(self, x: np.ndarray) -> float:
+        i = 0
+        while self.left[i] >= 0:
+            i = self.left[i] if x[self.feature[i]] <= self.threshold[i] else self.right[i]
+        return self.value[i]
+
+
 class GraderModel(BaseModel):
     """Weights of the key-point classifier and of the answer score, fitted by `python -m eval train-grader`."""
 
@@ -55,6 +71,9 @@ class GraderModel(BaseModel):
     calibration_y: list[float] = []
     misconception_margin: float = 1.0  # a sentence this much closer to a misconception than to the point contradicts it
     llm_weight: float = 0.0
+    # the answer score as a forest of monotone trees (each answer signal held to its sign in ANSWER_SIGNS), used
+    # instead of the linear score and its map when the fit chose it by cross-validation on dev
+    forest: list[Tree] = []
     fitted_on: str = "defaults"
     n: int = 0
     cv: dict = {}
@@ -99,8 +118,21 @@ def load_model(path: Path = MODEL_FILE) -> GraderModel:
     return DEFAULT_MODEL
 
 
+@lru_cache(maxsize=None)
+def pattern(p: str) -> re.Pattern:
+    """A bank pattern, compiled once: the bank holds thousands, past what re's own cache keeps, so re.search would
+    compile a question's patterns again on every grade."""
+    return re.compile(p, re.I)
+
+
 def save_model(m: GraderModel, path: Path = MODEL_FILE) -> None:
-    path.write_text(json.dumps(m.model_dump(), indent=2) + "\n")
+    d = m.model_dump()
+    trees = d.pop("forest")
+    text = json.dumps(d, indent=2)
+    if trees:  # one line per tree: the weights above stay readable
+        text = text[:-2] + ',\n  "forest": [\n' + ",\n".join("    " + json.dumps(t, separators=(",", ":"))
+                                                      for t in trees) + "\n  ]\n}"
+    path.write_text(text + "\n")
 
 
 # --------------------------------------------------------------------------- what an answer is graded against
@@ -208,7 +240,7 @@ def red_flags(sents: list[str], nxt: list[str], case: Case) -> tuple[list[RedFla
         hit = None
         for s, n in zip(sents, nxt):
             for p in patterns:
-                mt = re.search(p, s, re.I)
+                mt = pattern(p).search(s)
                 if mt and mt.group(0).strip() and asserted(s, mt.start(), n):
                     hit = RedFlagHit(flag=flag, quote=mt.group(0))
                     break
@@ -379,9 +411,12 @@ class Grader:
                 r.evidence = ""  # a sentence that states something wrong is never shown as evidence of a point
         af = self.answer_features(f, results)
         x = np.array([af[n] for n in m.answer_features])
-        score = float(min(5.0, max(0.0, m.answer_intercept + x @ np.array(m.answer_coef))))
-        if m.calibration_x:
-            score = float(np.interp(score, m.calibration_x, m.calibration_y))
+        if m.forest:
+            score = float(np.mean([t.predict(x) for t in m.forest]))
+        else:
+            score = float(min(5.0, max(0.0, m.answer_intercept + x @ np.array(m.answer_coef))))
+            if m.calibration_x:
+                score = float(np.interp(score, m.calibration_x, m.calibration_y))
         if f.overclaims:
             # an overclaim can never be worth more than the same answer without it
             score = max(0.0, min(score, 5.0 - 1.0 * len(f.overclaims)))
@@ -592,7 +627,7 @@ class Grader:
         for ms in k.misconceptions:
             for s, n in zip(sents, nxt):
                 for p in ms.patterns:
-                    mt = re.search(p, s, re.I)
+                    mt = pattern(p).search(s)
                     if mt and asserted(s, mt.start(), n):
                         return s, k.point
         bad = next((c for c in checks if c.status == "contradicted"), None)
@@ -616,7 +651,7 @@ class Grader:
     def _mastery_claim(self, k: KeyPoint, sents, case: Case) -> str:
         for s in sents:
             for p in k.mastery_claims:
-                mt = re.search(p, s, re.I)
+                mt = pattern(p).search(s)
                 if mt and asserted(s, mt.start()):
                     return s
         hits = experience_claims(sents, case.cv_gaps)

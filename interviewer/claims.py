@@ -263,6 +263,8 @@ _NOT_A_VALUE_AFTER = re.compile(r"\s*([·×*/+]|x\s|times\b|plus\b|minus\b|divid
 
 def unit_of(unit: str) -> tuple[str, float]:
     """(dimension, factor) of a unit as written in a fact; unknown units compare only with themselves."""
+    if re.fullmatch(r"[GMT]b(/s|ps)", unit.strip()):  # bits, as in a sentence: "400 Gb/s" is 50 GB/s
+        return _UNITS[unit.strip()[0].lower() + "bps"]
     u = unit.strip().lower()
     if u in _UNITS:
         return _UNITS[u]

@@ -101,6 +101,12 @@ def test_quantities_carry_their_unit(text, dim, value):
     assert q.dim == dim and q.value == pytest.approx(value)
 
 
+def test_a_fact_in_gigabits_reads_bits_as_a_sentence_does():
+    nic = Fact(name="NDR port speed", value=400, unit="Gb/s", tolerance=0, terms=["ndr"])
+    assert check_fact(nic, ["An NDR port runs at 400 Gb/s."]).status == "confirmed"
+    assert check_fact(nic, ["An NDR port runs at 400 GB/s."]) is None  # bytes: another quantity, not checked
+
+
 GEN5 = Fact(name="PCIe Gen5 x16 bandwidth per direction", value=63, unit="GB/s", tolerance=3, terms=["gen5"])
 
 

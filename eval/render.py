@@ -87,9 +87,10 @@ def _interview() -> list[str]:
         cv = tr["cv"]
         L += ["", f"Fit on dev ({tr['n']} answers, {tr['questions']} questions), 6 folds grouped by question: "
               f"key-point classifier CV accuracy {max(cv['kp_accuracy'].values())}; answer score CV MAE "
-              f"{min(cv['answer_mae'].values())} linear, {cv.get('calibrated_mae')} after the monotone calibration; "
-              f"verdict agreement {cv.get('verdict_agreement')}. Answer weights: "
-              + ", ".join(f"{k} {v:+.2f}" for k, v in tr["answer_weights"].items()) + "."]
+              f"{min(cv['answer_mae'].values())} linear, {cv.get('calibrated_mae')} after the monotone calibration"
+              + (f", {min(cv['forest_mae'].values())} with the monotone forest" if cv.get("forest_mae") else "")
+              + f"; shipped: the {cv.get('score_model', 'linear')} score; verdict agreement {cv.get('verdict_agreement')}. "
+              "Linear answer weights: " + ", ".join(f"{k} {v:+.2f}" for k, v in tr["answer_weights"].items()) + "."]
     hon = [(s, _load(f"honesty_{s}")) for s in ("dev", "test")]
     hon = [(s, r) for s, r in hon if r]
     if hon:

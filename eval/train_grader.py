@@ -232,8 +232,8 @@ def run(write: bool = True, verbose: bool = True) -> dict:
         tr, te = folds != fo, folds == fo
         cal[te] = _isotonic(raw[tr], gold[tr])(raw[te])
     iso_x, iso_y = _isotonic_points(raw, gold)
-    log(f"calibrated score: CV MAE {np.mean(np.abs(cal - gold)):.3f} (linear {cv_alpha[alpha]:.3f})")
     linear_mae = round(float(np.mean(np.abs(cal - gold))), 3)
+    log(f"calibrated score: CV MAE {linear_mae:.3f} (linear {cv_alpha[alpha]:.3f})")
 
     # 5) or a monotone forest on the same signals, leaf size by the same grouped CV; the lower CV error decides
     cv_leaf, leaf_pred = {}, {}

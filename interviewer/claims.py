@@ -261,13 +261,19 @@ _NOT_A_VALUE_AFTER = re.compile(r"\s*([·×*/+]|x\s|times\b|plus\b|minus\b|divid
                      r"far |much |way )?(below|above|short of|less than|more than)\b)", re.I)
 
 
+def _symbol(raw: str) -> tuple[str, float]:
+    """(dimension, factor) of a unit symbol, case kept: a lower-case b after an upper-case prefix is bits (Gb/s)."""
+    if re.fullmatch(r"[GMT]b(/s|ps)", raw):
+        return _UNITS[raw[0].lower() + "bps"]
+    return _UNITS[raw.lower()]
+
+
 def unit_of(unit: str) -> tuple[str, float]:
-    """(dimension, factor) of a unit as written in a fact; unknown units compare only with themselves."""
-    if re.fullmatch(r"[GMT]b(/s|ps)", unit.strip()):  # bits, as in a sentence: "400 Gb/s" is 50 GB/s
-        return _UNITS[unit.strip()[0].lower() + "bps"]
+    """(dimension, factor) of a unit as written in a fact, read as a sentence's unit is; unknown units compare only
+    with themselves."""
     u = unit.strip().lower()
     if u in _UNITS:
-        return _UNITS[u]
+        return _symbol(unit.strip())
     for rx, canon in _WORD_UNITS:
         if re.fullmatch(rx, u):
             return _UNITS[canon]
@@ -285,10 +291,8 @@ def quantities(sentence: str) -> list[Quantity]:
         v *= mult
         if m.group("unit"):
             raw = m.group("unit")
-            dim, f = _UNITS[raw.lower()]
-            if re.fullmatch(r"[GMT]b(/s|ps)", raw):  # a lower-case b after an upper-case prefix is bits: Gb/s
-                dim, f = _UNITS[raw[0].lower() + "bps"]
-            elif raw == "B" and not k and sentence[m.end("num"):m.end("num") + 1] == "B":
+            dim, f = _symbol(raw)
+            if raw == "B" and not k and sentence[m.end("num"):m.end("num") + 1] == "B":
                 dim, f = "params", 1e9  # "8B", "Llama-3-70B": a model's size in parameters, not bytes
         elif m.group("word"):
             dim, f = unit_of(m.group("word"))
